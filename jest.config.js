@@ -1,0 +1,18 @@
+/** Jest runs ESM here: Nest 12 is ESM-only (see DEVELOPERS.md / README "Testing"). */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  rootDir: '.',
+  roots: ['<rootDir>/libs/azure-auth/src', '<rootDir>/src', '<rootDir>/test'],
+  testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }],
+  },
+  moduleNameMapper: {
+    '^nestjs-azure-auth$': '<rootDir>/libs/azure-auth/src/index.ts',
+    '^nestjs-azure-auth/testing$': '<rootDir>/libs/azure-auth/src/testing/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testTimeout: 30000,
+};
