@@ -1,1 +1,31 @@
-export {};
+export { AzureAuthModule, InjectAzureAuthOptions } from './azure-auth.module.js';
+export type { AzureAuthModuleExtras } from './azure-auth.module-definition.js';
+export type {
+  AzureAuthModuleOptions,
+  AzureAuthFailureEvent,
+  AzureTenantValidator,
+  AzureTokenVersion,
+} from './azure-auth.options.js';
+export { AzureAuthConfigurationError, type ResolvedAzureAuthOptions } from './azure-auth.options.resolve.js';
+export { AZURE_AD_STRATEGY, AZURE_AUTH_OPTIONS, AZURE_AUTH_MODULE_OPTIONS } from './azure-auth.constants.js';
+
+export { AzureAuthGuard } from './guards/azure-auth.guard.js';
+export { AzurePermissionsGuard } from './guards/azure-permissions.guard.js';
+export type { PermissionRequirements } from './guards/authorize.js';
+
+export { Public } from './decorators/public.decorator.js';
+export { Scopes } from './decorators/scopes.decorator.js';
+export { AppPermissions } from './decorators/app-permissions.decorator.js';
+export { Roles } from './decorators/roles.decorator.js';
+export { AzureUser } from './decorators/azure-user.decorator.js';
+
+export type { AzurePrincipal } from './token/azure-principal.js';
+export type { AzureAccessTokenClaims } from './token/claims.js';
+export { AzureTokenVerifier } from './token/azure-token-verifier.js';
+export { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
+export { extractBearerToken } from './strategy/extract-bearer-token.js';
+
+export { AzureAuthError, type AzureAuthStatus } from './errors/azure-auth.error.js';
+export type { AzureAuthReason } from './errors/reason-codes.js';
+export { AzureAuthException } from './errors/azure-auth.exception.js';
+export type { AzureAuthErrorBody } from './errors/www-authenticate.js';

@@ -1,0 +1,43 @@
+import { Inject, Module } from '@nestjs/common';
+import { AZURE_AUTH_MODULE_OPTIONS, AZURE_AUTH_OPTIONS } from './azure-auth.constants.js';
+import { AzureAuthConfigurableModule } from './azure-auth.module-definition.js';
+import type { AzureAuthModuleOptions } from './azure-auth.options.js';
+import { resolveAzureAuthOptions } from './azure-auth.options.resolve.js';
+import { AzureAuthGuard } from './guards/azure-auth.guard.js';
+import { AzurePermissionsGuard } from './guards/azure-permissions.guard.js';
+import { AzureAuthRefusals } from './guards/refusal.js';
+import { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
+import { AzureTokenVerifier } from './token/azure-token-verifier.js';
+
+/**
+ * Verifies Microsoft Entra ID access tokens. Register once with `forRoot` (or `forRootAsync`),
+ * then guard routes with `AzureAuthGuard` and the permission decorators.
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [AzureAuthModule.forRoot({ tenantId: process.env.AZURE_TENANT_ID!, clientId: process.env.AZURE_CLIENT_ID! })],
+ *   providers: [{ provide: APP_GUARD, useClass: AzureAuthGuard }],
+ * })
+ * export class AppModule {}
+ * ```
+ */
+@Module({
+  providers: [
+    {
+      provide: AZURE_AUTH_OPTIONS,
+      useFactory: (options: AzureAuthModuleOptions) => resolveAzureAuthOptions(options),
+      inject: [AZURE_AUTH_MODULE_OPTIONS],
+    },
+    AzureTokenVerifier,
+    AzureAdStrategy,
+    AzureAuthRefusals,
+    AzureAuthGuard,
+    AzurePermissionsGuard,
+  ],
+  exports: [AZURE_AUTH_OPTIONS, AzureTokenVerifier, AzureAdStrategy, AzureAuthRefusals, AzureAuthGuard, AzurePermissionsGuard],
+})
+export class AzureAuthModule extends AzureAuthConfigurableModule {}
+
+/** Injects the resolved options ({@link ResolvedAzureAuthOptions}). */
+export const InjectAzureAuthOptions = (): ParameterDecorator & PropertyDecorator => Inject(AZURE_AUTH_OPTIONS);

@@ -1,0 +1,186 @@
+import type { Agent } from 'node:http';
+import { DEFAULT_AUTHORITY_HOST } from './azure-auth.constants.js';
+import type {
+  AzureAuthFailureEvent,
+  AzureAuthModuleOptions,
+  AzureTenantValidator,
+  AzureTokenVersion,
+} from './azure-auth.options.js';
+
+/** Thrown at module start when an option is wrong; the message names the option. */
+export class AzureAuthConfigurationError extends Error {
+  override readonly name = 'AzureAuthConfigurationError';
+  constructor(option: string, problem: string) {
+    super(`AzureAuthModule: option "${option}" ${problem}`);
+  }
+}
+
+/** Tenants that stand for "any tenant of a kind" in Entra's URLs. */
+export type MultiTenantKind = 'common' | 'organizations' | 'consumers';
+
+/**
+ * Options after validation, with every default applied and lookup structures built once.
+ * @internal
+ */
+export interface ResolvedAzureAuthOptions {
+  readonly tenantId: string;
+  readonly multiTenant: MultiTenantKind | undefined;
+  readonly clientId: string;
+  readonly audiences: ReadonlySet<string>;
+  readonly authorityHost: string;
+  readonly clockToleranceSeconds: number;
+  readonly acceptedTokenVersions: ReadonlySet<AzureTokenVersion>;
+  readonly allowedTenants: ReadonlySet<string> | undefined;
+  readonly tenantValidator: AzureTenantValidator | undefined;
+  readonly allowAnyTenant: boolean;
+  readonly allowedClientApps: ReadonlySet<string> | undefined;
+  readonly allowTokensWithoutPermissions: boolean;
+  readonly allowGuestUsers: boolean;
+  readonly appSpecificSigningKeys: boolean;
+  readonly allowMultipleAudiences: boolean;
+  readonly maxTokenBytes: number;
+  readonly realm: string;
+  readonly httpTimeoutMs: number;
+  readonly keysMaxAgeSeconds: number;
+  readonly metadataRefreshSeconds: number;
+  readonly unknownKeyRefreshIntervalSeconds: number;
+  readonly httpAgent: Agent | undefined;
+  readonly warmUp: boolean;
+  readonly tokenCacheMaxEntries: number;
+  readonly onAuthFailure: ((event: AzureAuthFailureEvent) => void) | undefined;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+const MULTI_TENANT: ReadonlySet<string> = new Set(['common', 'organizations', 'consumers']);
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export function isGuid(value: unknown): value is string {
+  return typeof value === 'string' && GUID.test(value);
+}
+
+function positiveNumber(options: AzureAuthModuleOptions, name: keyof AzureAuthModuleOptions, fallback: number, allowZero = false): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new AzureAuthConfigurationError(name, `must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function stringList(options: AzureAuthModuleOptions, name: 'allowedTenants' | 'allowedClientApps', guids: boolean): ReadonlySet<string> | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string' || (guids && !GUID.test(entry)))) {
+    throw new AzureAuthConfigurationError(name, `must be an array of ${guids ? 'GUIDs' : 'strings'}`);
+  }
+  return new Set(value.map((entry) => entry.toLowerCase()));
+}
+
+/** Parses a URL that keys or metadata may come from: https, or http on a loopback host only. */
+export function parseSecureUrl(value: unknown, option: string): URL {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new AzureAuthConfigurationError(option, `is not a URL: ${JSON.stringify(value)}`);
+  }
+  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+    throw new AzureAuthConfigurationError(option, 'must use https:// (http:// is allowed only for a loopback host such as the local emulator)');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new AzureAuthConfigurationError(option, 'must be an https:// URL');
+  }
+  if (url.username || url.password) {
+    throw new AzureAuthConfigurationError(option, 'must not carry credentials');
+  }
+  return url;
+}
+
+export function normalizeAuthorityHost(value: unknown, option = 'authorityHost'): string {
+  if (value === undefined) return DEFAULT_AUTHORITY_HOST;
+  const url = parseSecureUrl(value, option);
+  if (url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+    throw new AzureAuthConfigurationError(option, 'must be a scheme and host only, e.g. https://login.microsoftonline.com');
+  }
+  return url.origin;
+}
+
+/**
+ * Validates the user's options once, at module start, and applies the defaults.
+ * @internal
+ */
+export function resolveAzureAuthOptions(options: AzureAuthModuleOptions): ResolvedAzureAuthOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new AzureAuthConfigurationError('options', 'must be an object');
+  }
+  const { tenantId, clientId } = options;
+  if (typeof tenantId !== 'string' || !(GUID.test(tenantId) || DOMAIN.test(tenantId) || MULTI_TENANT.has(tenantId.toLowerCase()))) {
+    throw new AzureAuthConfigurationError('tenantId', `must be a tenant GUID, a verified domain, or common/organizations/consumers, got ${JSON.stringify(tenantId)}`);
+  }
+  if (!isGuid(clientId)) {
+    throw new AzureAuthConfigurationError('clientId', `must be the application (client) id GUID of the API, got ${JSON.stringify(clientId)}`);
+  }
+  const multiTenant = MULTI_TENANT.has(tenantId.toLowerCase()) ? (tenantId.toLowerCase() as MultiTenantKind) : undefined;
+
+  const audienceList = options.audience === undefined ? [clientId, `api://${clientId}`] : ([] as string[]).concat(options.audience);
+  if (audienceList.length === 0 || audienceList.some((entry) => typeof entry !== 'string' || entry.length === 0)) {
+    throw new AzureAuthConfigurationError('audience', 'must be a non-empty string or array of non-empty strings');
+  }
+
+  const versions = options.acceptedTokenVersions ?? ['1.0', '2.0'];
+  if (!Array.isArray(versions) || versions.length === 0 || versions.some((v) => v !== '1.0' && v !== '2.0')) {
+    throw new AzureAuthConfigurationError('acceptedTokenVersions', `must be a non-empty array of '1.0' and/or '2.0', got ${JSON.stringify(versions)}`);
+  }
+
+  const allowedTenants = stringList(options, 'allowedTenants', true);
+  if (options.tenantValidator !== undefined && typeof options.tenantValidator !== 'function') {
+    throw new AzureAuthConfigurationError('tenantValidator', 'must be a function (tenantId, claims) => boolean | Promise<boolean>');
+  }
+  const allowAnyTenant = options.allowAnyTenant === true;
+  if (multiTenant && multiTenant !== 'consumers' && !allowedTenants && !options.tenantValidator && !allowAnyTenant) {
+    throw new AzureAuthConfigurationError(
+      'allowedTenants',
+      `is required when tenantId is "${tenantId}": list the trusted tenants, give a tenantValidator, or set allowAnyTenant: true to trust every tenant explicitly`,
+    );
+  }
+  if (options.onAuthFailure !== undefined && typeof options.onAuthFailure !== 'function') {
+    throw new AzureAuthConfigurationError('onAuthFailure', 'must be a function');
+  }
+  const tokenCache = options.tokenCache;
+  if (tokenCache !== undefined && tokenCache !== false && (typeof tokenCache !== 'object' || tokenCache === null)) {
+    throw new AzureAuthConfigurationError('tokenCache', 'must be false or { maxEntries }');
+  }
+  const maxEntries = tokenCache === false ? 0 : (tokenCache?.maxEntries ?? 10_000);
+  if (!Number.isInteger(maxEntries) || maxEntries < 0) {
+    throw new AzureAuthConfigurationError('tokenCache.maxEntries', 'must be a non-negative integer');
+  }
+
+  return {
+    tenantId: multiTenant ?? tenantId,
+    multiTenant,
+    clientId: clientId.toLowerCase(),
+    audiences: new Set(audienceList),
+    authorityHost: normalizeAuthorityHost(options.authorityHost),
+    clockToleranceSeconds: positiveNumber(options, 'clockToleranceSeconds', 300, true),
+    acceptedTokenVersions: new Set(versions),
+    allowedTenants,
+    tenantValidator: options.tenantValidator,
+    allowAnyTenant,
+    allowedClientApps: stringList(options, 'allowedClientApps', false),
+    allowTokensWithoutPermissions: options.allowTokensWithoutPermissions === true,
+    allowGuestUsers: options.allowGuestUsers !== false,
+    appSpecificSigningKeys: options.appSpecificSigningKeys === true,
+    allowMultipleAudiences: options.allowMultipleAudiences === true,
+    maxTokenBytes: positiveNumber(options, 'maxTokenBytes', 16_384),
+    realm: options.realm ?? `api://${clientId}`,
+    httpTimeoutMs: positiveNumber(options, 'httpTimeoutMs', 5_000),
+    keysMaxAgeSeconds: positiveNumber(options, 'keysMaxAgeSeconds', 86_400),
+    metadataRefreshSeconds: positiveNumber(options, 'metadataRefreshSeconds', 43_200),
+    unknownKeyRefreshIntervalSeconds: positiveNumber(options, 'unknownKeyRefreshIntervalSeconds', 300, true),
+    httpAgent: options.httpAgent,
+    warmUp: options.warmUp !== false,
+    tokenCacheMaxEntries: maxEntries,
+    onAuthFailure: options.onAuthFailure,
+  };
+}

@@ -1,0 +1,91 @@
+import type { Agent } from 'node:http';
+import type { AzureAuthError } from './errors/azure-auth.error.js';
+import type { AzureAccessTokenClaims } from './token/claims.js';
+
+/** Token versions Entra issues. The API's app registration (`requestedAccessTokenVersion`) decides which. */
+export type AzureTokenVersion = '1.0' | '2.0';
+
+/** Decides whether a tenant may call a multi-tenant API. Runs after the signature was verified. */
+export type AzureTenantValidator = (tenantId: string, claims: Readonly<AzureAccessTokenClaims>) => boolean | Promise<boolean>;
+
+/** What {@link AzureAuthModuleOptions.onAuthFailure} receives: the reason, and claims that are safe to log. */
+export interface AzureAuthFailureEvent {
+  readonly error: AzureAuthError;
+  /** Present only when the token could be decoded; never the token or its signature. */
+  readonly claims?: {
+    readonly tid?: string;
+    readonly oid?: string;
+    readonly clientId?: string;
+    readonly aud?: unknown;
+    readonly iss?: string;
+    readonly ver?: string;
+  };
+}
+
+/** Options of `AzureAuthModule.forRoot()` / `forRootAsync()`. */
+export interface AzureAuthModuleOptions {
+  /**
+   * Directory (tenant) id: a GUID or a verified domain; or `common` / `organizations` / `consumers`
+   * for a multi-tenant API (then `allowedTenants`, `tenantValidator` or `allowAnyTenant` is required).
+   */
+  tenantId: string;
+  /** Application (client) id of this API's app registration, a GUID. */
+  clientId: string;
+  /**
+   * Audiences (`aud`) accepted. Default: the client id (v2 tokens) and `api://{clientId}` (v1 tokens).
+   * Set it when the API exposes a custom App ID URI.
+   */
+  audience?: string | string[];
+  /**
+   * Authority host. Default `https://login.microsoftonline.com`. US Government:
+   * `https://login.microsoftonline.us`; China: `https://login.partner.microsoftonline.cn`.
+   * `http://` is refused unless the host is loopback (the local emulator).
+   */
+  authorityHost?: string;
+  /** Clock skew allowed on `exp` and `nbf`, in seconds. Default 300 (as Microsoft's own validators). */
+  clockToleranceSeconds?: number;
+  /** Token versions accepted. Default both `['1.0', '2.0']`. */
+  acceptedTokenVersions?: AzureTokenVersion[];
+  /** Multi-tenant: tenant ids (GUIDs) trusted. */
+  allowedTenants?: string[];
+  /** Multi-tenant: decides per tenant, after the signature was verified. */
+  tenantValidator?: AzureTenantValidator;
+  /** Multi-tenant: trust every Entra tenant. Logged as a warning at start. Default false. */
+  allowAnyTenant?: boolean;
+  /** Client applications (`azp` / `appid`) allowed to call; others get 403 `client_not_allowed`. Default: any. */
+  allowedClientApps?: string[];
+  /**
+   * Accept valid tokens that carry neither `scp` nor `roles` (for APIs that authorize by their own
+   * ACLs). Default false: such tokens are refused with 403 `no_permissions`.
+   */
+  allowTokensWithoutPermissions?: boolean;
+  /** Accept delegated tokens of guest users (`acct` 1, or `idp` not the issuer). Default true, as Entra itself. */
+  allowGuestUsers?: boolean;
+  /** Look for keys under `?appid={clientId}` (apps with claims mapping or SAML SSO sign with their own keys). Default false. */
+  appSpecificSigningKeys?: boolean;
+  /** Accept a token whose `aud` is an array (each entry must then be accepted). Default false. */
+  allowMultipleAudiences?: boolean;
+  /** Largest token accepted, in bytes; larger ones are refused before parsing. Default 16384. */
+  maxTokenBytes?: number;
+  /** `realm` of the `WWW-Authenticate` challenge. Default `api://{clientId}`. */
+  realm?: string;
+  /** Timeout of each metadata or key fetch, in milliseconds. Default 5000. */
+  httpTimeoutMs?: number;
+  /** Lifetime of the cached key set before a background refresh, in seconds. Default 86400 (24 h). */
+  keysMaxAgeSeconds?: number;
+  /** Interval of the background metadata refresh, in seconds. Default 43200 (12 h). */
+  metadataRefreshSeconds?: number;
+  /** An unknown `kid` triggers at most one key refresh per this many seconds. Default 300. */
+  unknownKeyRefreshIntervalSeconds?: number;
+  /** Agent for metadata and key fetches (e.g. a proxy agent). */
+  httpAgent?: Agent;
+  /** Fetch metadata and keys at start, without delaying it. Default true. */
+  warmUp?: boolean;
+  /**
+   * Cache of verified tokens: a token seen before skips the RSA check until it expires (lifetime
+   * is still checked on every hit). `false` turns it off. Default `{ maxEntries: 10000 }`.
+   */
+  tokenCache?: false | { maxEntries?: number };
+  /** Called on every refusal with the reason and safe claims, for audit logs or metrics. */
+  onAuthFailure?: (event: AzureAuthFailureEvent) => void;
+}

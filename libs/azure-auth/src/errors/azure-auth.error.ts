@@ -1,0 +1,57 @@
+import type { AzureAuthReason } from './reason-codes.js';
+
+/** What the refusal means to the caller: 401 (who are you?), 403 (not allowed), 503 (cannot tell now). */
+export type AzureAuthStatus = 401 | 403 | 503;
+
+export interface AzureAuthErrorDetails {
+  /** Short, token-free sentence for `error_description` and the JSON body. */
+  readonly description: string;
+  /** What the user of the API most likely has to change. Token-free. */
+  readonly hint?: string;
+  /** For 403: the permissions any one of which would have let the caller in. */
+  readonly requiredPermissions?: readonly string[];
+  /** For 503: seconds after which a retry may succeed. */
+  readonly retryAfterSeconds?: number;
+}
+
+/**
+ * The one failure type of the module. Every refusal (authentication, authorization, key
+ * availability) is an `AzureAuthError` with a stable {@link AzureAuthReason}; the guards turn it into
+ * the HTTP answer with its RFC 6750 `WWW-Authenticate` header.
+ */
+export class AzureAuthError extends Error {
+  override readonly name = 'AzureAuthError';
+  readonly status: AzureAuthStatus;
+  readonly description: string;
+  readonly hint?: string;
+  readonly requiredPermissions?: readonly string[];
+  readonly retryAfterSeconds?: number;
+
+  constructor(
+    readonly reason: AzureAuthReason,
+    details: AzureAuthErrorDetails,
+  ) {
+    super(`${reason}: ${details.description}`);
+    this.status = statusOf(reason);
+    this.description = details.description;
+    this.hint = details.hint;
+    this.requiredPermissions = details.requiredPermissions;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+  }
+}
+
+const FORBIDDEN: ReadonlySet<AzureAuthReason> = new Set<AzureAuthReason>([
+  'insufficient_permissions',
+  'no_permissions',
+  'client_not_allowed',
+  'guest_not_allowed',
+]);
+
+function statusOf(reason: AzureAuthReason): AzureAuthStatus {
+  if (reason === 'keys_unavailable') return 503;
+  return FORBIDDEN.has(reason) ? 403 : 401;
+}
+
+export function isAzureAuthError(value: unknown): value is AzureAuthError {
+  return value instanceof AzureAuthError;
+}

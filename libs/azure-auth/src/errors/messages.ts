@@ -1,0 +1,112 @@
+import { AzureAuthError } from './azure-auth.error.js';
+
+/**
+ * Every refusal the module produces, built in one place so wording stays consistent. Descriptions
+ * are short and never contain token content (they end up in `WWW-Authenticate`); hints say how to
+ * fix the cause.
+ */
+export const AzureAuthErrors = {
+  tokenMissing: () =>
+    new AzureAuthError('token_missing', {
+      description: 'No bearer token in the Authorization header',
+      hint: 'Send "Authorization: Bearer <access token>".',
+    }),
+  tokenTooLarge: (limit: number) =>
+    new AzureAuthError('token_too_large', {
+      description: `Token is larger than ${limit} bytes`,
+      hint: 'Entra access tokens are a few KB. Check that the client sends an access token, not something else.',
+    }),
+  malformed: (why: string) =>
+    new AzureAuthError('malformed_token', {
+      description: `Malformed token: ${why}`,
+      hint: 'Send the access token exactly as MSAL returned it (three base64url parts separated by dots).',
+    }),
+  unsupportedAlgorithm: (alg: unknown) =>
+    new AzureAuthError('unsupported_algorithm', {
+      description: `Algorithm ${typeof alg === 'string' && /^[A-Za-z0-9]{1,10}$/.test(alg) ? alg : '(invalid)'} is not accepted; Entra signs with RS256`,
+    }),
+  invalidSignature: () =>
+    new AzureAuthError('invalid_signature', {
+      description: 'Token signature is invalid',
+      hint: 'The token was altered or not signed by Entra for this tenant.',
+    }),
+  signingKeyNotFound: (appSpecificKeys: boolean) =>
+    new AzureAuthError('signing_key_not_found', {
+      description: 'Token signing key is not among the keys of the authority',
+      hint: appSpecificKeys
+        ? 'The key is unknown even after a refresh. The token may come from another authority.'
+        : 'If this app uses claims mapping or SAML SSO it has its own signing keys: set appSpecificSigningKeys: true.',
+    }),
+  signingKeyIssuerMismatch: () =>
+    new AzureAuthError('signing_key_issuer_mismatch', {
+      description: 'Token was verified by a key that belongs to another issuer',
+    }),
+  expired: (secondsAgo: number) =>
+    new AzureAuthError('token_expired', {
+      description: `Token expired ${secondsAgo} seconds ago`,
+      hint: 'Acquire a new token (MSAL acquireTokenSilent refreshes it). If tokens expire right after being issued, check the server clock.',
+    }),
+  notYetValid: (secondsAhead: number) =>
+    new AzureAuthError('token_not_yet_valid', {
+      description: `Token is not valid for another ${secondsAhead} seconds`,
+      hint: 'The server clock is probably behind. Synchronise it (NTP) or raise clockToleranceSeconds.',
+    }),
+  invalidClaims: (claim: string) =>
+    new AzureAuthError('invalid_claims', {
+      description: `Claim "${claim}" is missing or has the wrong type`,
+    }),
+  invalidIssuer: (hint?: string) =>
+    new AzureAuthError('invalid_issuer', {
+      description: 'Token issuer is not trusted by this API',
+      hint: hint ?? 'Check tenantId and authorityHost: the token comes from another tenant or cloud.',
+    }),
+  invalidAudience: (expected: readonly string[]) =>
+    new AzureAuthError('invalid_audience', {
+      description: 'Token audience is not this API',
+      hint: `The token was issued for another application. Request a scope of this API (audiences accepted: ${expected.join(', ')}).`,
+    }),
+  versionNotAccepted: (version: string, accepted: readonly string[]) =>
+    new AzureAuthError('token_version_not_accepted', {
+      description: `Token version ${version === '1.0' || version === '2.0' ? version : '(unknown)'} is not accepted`,
+      hint: `This API accepts ${accepted.join(' and ')} tokens. The version is set by requestedAccessTokenVersion in the API's app registration manifest.`,
+    }),
+  tenantNotAllowed: () =>
+    new AzureAuthError('tenant_not_allowed', {
+      description: 'Token tenant is not allowed by this API',
+      hint: 'Add the tenant to allowedTenants (or tenantValidator) if it should be trusted.',
+    }),
+  graphToken: () =>
+    new AzureAuthError('graph_token', {
+      description: 'Token is for Microsoft Graph, not for this API',
+      hint: 'The client asked for a Graph scope such as User.Read. Request this API\'s own scope, e.g. api://{clientId}/Todolist.Read.',
+    }),
+  insufficientPermissions: (kind: 'scope' | 'app role' | 'app permission', required: readonly string[]) =>
+    new AzureAuthError('insufficient_permissions', {
+      description: `Token lacks a required ${kind}`,
+      hint: `Any one of these ${kind}s would be enough: ${required.join(', ')}.`,
+      requiredPermissions: required,
+    }),
+  noPermissions: () =>
+    new AzureAuthError('no_permissions', {
+      description: 'Token carries neither scopes (scp) nor roles',
+      hint: 'Request a scope of this API, or grant the client an app permission.',
+    }),
+  clientNotAllowed: () =>
+    new AzureAuthError('client_not_allowed', {
+      description: 'Client application is not allowed to call this API',
+    }),
+  guestNotAllowed: () =>
+    new AzureAuthError('guest_not_allowed', {
+      description: 'Guest users are not allowed to call this API',
+    }),
+  tokenRejected: () =>
+    new AzureAuthError('token_rejected', {
+      description: 'Token could not be validated',
+    }),
+  keysUnavailable: (retryAfterSeconds: number) =>
+    new AzureAuthError('keys_unavailable', {
+      description: 'Signing keys of the authority are unavailable right now',
+      hint: 'The identity provider could not be reached. Retry later; the token itself may be fine.',
+      retryAfterSeconds,
+    }),
+} as const;

@@ -1,0 +1,30 @@
+/**
+ * Why a request was refused. Stable: these strings are part of the public API and appear in the
+ * JSON body (`reason`) of every refusal.
+ */
+export type AzureAuthReason =
+  // 401: no usable token
+  | 'token_missing'
+  | 'token_too_large'
+  | 'malformed_token'
+  | 'unsupported_algorithm'
+  | 'invalid_signature'
+  | 'signing_key_not_found'
+  | 'signing_key_issuer_mismatch'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'invalid_claims'
+  | 'invalid_issuer'
+  | 'invalid_audience'
+  | 'token_version_not_accepted'
+  | 'tenant_not_allowed'
+  | 'graph_token'
+  // 401 for an unexpected failure while checking the token (details in the log)
+  | 'token_rejected'
+  // 403: a valid token that may not do this
+  | 'insufficient_permissions'
+  | 'no_permissions'
+  | 'client_not_allowed'
+  | 'guest_not_allowed'
+  // 503: we could not get the keys to decide
+  | 'keys_unavailable';

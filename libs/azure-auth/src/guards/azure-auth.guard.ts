@@ -1,0 +1,76 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import passport from 'passport';
+import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
+import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import { AzureAdStrategy } from '../strategy/azure-ad.strategy.js';
+import type { AzurePrincipal } from '../token/azure-principal.js';
+import { authorize } from './authorize.js';
+import { getRequestOf, getResponseOf, type TransportObject } from './execution-context.js';
+import { AzureAuthRefusals } from './refusal.js';
+import { RouteRequirementsReader } from './route-requirements.js';
+
+/**
+ * Authenticates the bearer token with the `'azure-ad'` strategy, puts the {@link AzurePrincipal}
+ * on `request.user`, then enforces `@Scopes` / `@AppPermissions` / `@Roles` and the caller
+ * policies (client allow-list, guests, tokens without permissions). `@Public()` skips it.
+ *
+ * Use per controller (`@UseGuards(AzureAuthGuard)`) or globally (`{ provide: APP_GUARD, useClass:
+ * AzureAuthGuard }`). For other transports, extend it and override {@link getRequest}.
+ *
+ * @example
+ * ```ts
+ * @UseGuards(AzureAuthGuard)
+ * @Controller('todolist')
+ * export class TodoListController { ... }
+ * ```
+ */
+@Injectable()
+export class AzureAuthGuard implements CanActivate {
+  private readonly requirements: RouteRequirementsReader;
+
+  constructor(
+    reflector: Reflector,
+    private readonly strategy: AzureAdStrategy,
+    private readonly refusals: AzureAuthRefusals,
+    @Inject(AZURE_AUTH_OPTIONS) private readonly options: ResolvedAzureAuthOptions,
+  ) {
+    this.requirements = new RouteRequirementsReader(reflector);
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const { isPublic, permissions } = this.requirements.read(context);
+    if (isPublic) return true;
+    const request = this.getRequest(context);
+    try {
+      if (!request) throw new Error(`no request object for a ${context.getType()} call`);
+      const principal = await this.authenticate(request, this.getResponse(context));
+      request.user = principal;
+      authorize(principal, permissions, this.options);
+      return true;
+    } catch (failure) {
+      throw this.refusals.refuse(failure, context, request);
+    }
+  }
+
+  /** The request that carries the `Authorization` header. Override for other transports. */
+  protected getRequest(context: ExecutionContext): TransportObject | undefined {
+    return getRequestOf(context);
+  }
+
+  protected getResponse(context: ExecutionContext): TransportObject | undefined {
+    return getResponseOf(context);
+  }
+
+  /** Runs the strategy instance itself (not a global name), so several apps in one process never mix. */
+  private authenticate(request: TransportObject, response: TransportObject | undefined): Promise<AzurePrincipal> {
+    return new Promise((resolve, reject) => {
+      const middleware = passport.authenticate(this.strategy, { session: false }, (error: unknown, user: AzurePrincipal | false, info: unknown) => {
+        if (error) reject(error);
+        else if (!user) reject(info);
+        else resolve(user);
+      });
+      middleware(request, response ?? {}, (error: unknown) => reject(error));
+    });
+  }
+}

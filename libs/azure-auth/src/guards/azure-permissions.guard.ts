@@ -1,0 +1,47 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
+import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import { AzureAuthErrors } from '../errors/messages.js';
+import type { AzurePrincipal } from '../token/azure-principal.js';
+import { authorize } from './authorize.js';
+import { getRequestOf, type TransportObject } from './execution-context.js';
+import { AzureAuthRefusals } from './refusal.js';
+import { RouteRequirementsReader } from './route-requirements.js';
+
+/**
+ * Authorization only: enforces `@Scopes` / `@AppPermissions` / `@Roles` on a caller that an
+ * earlier guard authenticated (`request.user`). `AzureAuthGuard` already includes this check;
+ * use this guard second in a global pair, or after `AuthGuard('azure-ad')`. Without an
+ * authenticated caller it refuses with 401, so a misordered setup fails closed.
+ */
+@Injectable()
+export class AzurePermissionsGuard implements CanActivate {
+  private readonly requirements: RouteRequirementsReader;
+
+  constructor(
+    reflector: Reflector,
+    private readonly refusals: AzureAuthRefusals,
+    @Inject(AZURE_AUTH_OPTIONS) private readonly options: ResolvedAzureAuthOptions,
+  ) {
+    this.requirements = new RouteRequirementsReader(reflector);
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const { isPublic, permissions } = this.requirements.read(context);
+    if (isPublic) return true;
+    const request = this.getRequest(context);
+    try {
+      const principal = request?.user as AzurePrincipal | undefined;
+      if (!principal || typeof principal.appOnly !== 'boolean') throw AzureAuthErrors.tokenMissing();
+      authorize(principal, permissions, this.options);
+      return true;
+    } catch (failure) {
+      throw this.refusals.refuse(failure, context, request);
+    }
+  }
+
+  protected getRequest(context: ExecutionContext): TransportObject | undefined {
+    return getRequestOf(context);
+  }
+}

@@ -1,0 +1,74 @@
+import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
+import type { AzureAuthFailureEvent } from '../azure-auth.options.js';
+import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import { AzureAuthException } from '../errors/azure-auth.exception.js';
+import { toAzureAuthError } from '../errors/to-azure-auth-error.js';
+import { buildWwwAuthenticate } from '../errors/www-authenticate.js';
+import { extractBearerToken } from '../strategy/extract-bearer-token.js';
+import { decodeJwt } from '../token/decode-jwt.js';
+import { getResponseOf, setResponseHeader, type TransportObject } from './execution-context.js';
+
+function safeString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length <= 256 ? value : undefined;
+}
+
+/**
+ * Turns any failure into the answer: the exception with its JSON body, the `WWW-Authenticate`
+ * and `Retry-After` headers, a log line with the reason (never the token), and the
+ * `onAuthFailure` hook.
+ * @internal
+ */
+@Injectable()
+export class AzureAuthRefusals {
+  private readonly logger = new Logger('AzureAuth');
+
+  constructor(@Inject(AZURE_AUTH_OPTIONS) private readonly options: ResolvedAzureAuthOptions) {}
+
+  refuse(failure: unknown, context: ExecutionContext, request: TransportObject | undefined): AzureAuthException {
+    const [error, unexpected] = toAzureAuthError(failure);
+    if (unexpected) {
+      const cause = failure instanceof Error ? `${failure.name}: ${failure.message}` : typeof failure;
+      this.logger.error(`Token check failed unexpectedly (${cause}); answering 401`);
+    } else {
+      this.logger.debug(`Refused ${error.status} ${error.reason}: ${error.description}${error.hint ? ` (${error.hint})` : ''}`);
+    }
+    const response = getResponseOf(context);
+    const challenge = buildWwwAuthenticate(error, this.options.realm);
+    if (challenge) setResponseHeader(response, 'WWW-Authenticate', challenge);
+    if (error.retryAfterSeconds !== undefined) setResponseHeader(response, 'Retry-After', String(error.retryAfterSeconds));
+    if (this.options.onAuthFailure) this.notify(error, request);
+    return new AzureAuthException(error);
+  }
+
+  private notify(error: AzureAuthFailureEvent['error'], request: TransportObject | undefined): void {
+    let claims: AzureAuthFailureEvent['claims'];
+    const user = request?.user as { claims?: Record<string, unknown> } | undefined;
+    let payload: Record<string, unknown> | undefined = user?.claims;
+    if (!payload) {
+      const token = request ? extractBearerToken(request as never) : null;
+      if (token && token.length <= this.options.maxTokenBytes) {
+        try {
+          payload = decodeJwt(token).payload;
+        } catch {
+          payload = undefined;
+        }
+      }
+    }
+    if (payload) {
+      claims = {
+        tid: safeString(payload.tid),
+        oid: safeString(payload.oid),
+        clientId: safeString(payload.azp) ?? safeString(payload.appid),
+        aud: safeString(payload.aud),
+        iss: safeString(payload.iss),
+        ver: safeString(payload.ver),
+      };
+    }
+    try {
+      this.options.onAuthFailure?.({ error, claims });
+    } catch (hookError) {
+      this.logger.warn(`onAuthFailure threw: ${hookError instanceof Error ? hookError.message : String(hookError)}`);
+    }
+  }
+}

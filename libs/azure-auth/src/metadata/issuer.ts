@@ -1,0 +1,22 @@
+import { isGuid } from '../azure-auth.options.resolve.js';
+
+/** The placeholder Entra's multi-tenant metadata and v2 keys put where the tenant id belongs. */
+export const TENANT_PLACEHOLDER = '{tenantid}';
+
+/**
+ * The issuer a token of tenant `tid` must carry, given an issuer from metadata that may be a
+ * template. `undefined` when a template cannot be filled (no usable `tid`).
+ */
+export function fillIssuer(template: string, tid: unknown): string | undefined {
+  if (!template.includes(TENANT_PLACEHOLDER)) return template;
+  if (!isGuid(tid)) return undefined;
+  return template.replace(TENANT_PLACEHOLDER, tid.toLowerCase());
+}
+
+/** The tenant GUID written in an issuer, if any (Entra issuers carry it as one path segment). */
+export function tenantOfIssuer(issuer: string): string | undefined {
+  for (const segment of issuer.split('/')) {
+    if (isGuid(segment)) return segment.toLowerCase();
+  }
+  return undefined;
+}

@@ -1,0 +1,75 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { Strategy as JwtStrategy, type StrategyOptionsWithRequest } from 'passport-jwt';
+import { AZURE_AD_STRATEGY, AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
+import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import type { AzurePrincipal } from '../token/azure-principal.js';
+import { AzureTokenVerifier, type PendingToken } from '../token/azure-token-verifier.js';
+import type { AzureAccessTokenClaims } from '../token/claims.js';
+import { extractBearerToken } from './extract-bearer-token.js';
+
+/** Where the key provider leaves its decision for `validate` on the same request. */
+const PENDING = Symbol('azure-auth:pending');
+
+interface RequestWithPending {
+  [PENDING]?: PendingToken;
+}
+
+/**
+ * passport-jwt's options for Entra: the bearer header only, RS256 only, the key chosen by the
+ * verifier (never by `jku`, `x5u`, `jwk` or `x5c`), lifetime with the configured skew.
+ * @internal
+ */
+export function buildJwtStrategyOptions(options: ResolvedAzureAuthOptions, verifier: AzureTokenVerifier): StrategyOptionsWithRequest {
+  return {
+    jwtFromRequest: extractBearerToken as StrategyOptionsWithRequest['jwtFromRequest'],
+    secretOrKeyProvider: (request: unknown, rawJwtToken: string, done: (error: unknown, key?: string) => void) => {
+      verifier.selectKey(rawJwtToken).then(
+        (pending) => {
+          (request as RequestWithPending)[PENDING] = pending;
+          // jsonwebtoken takes a KeyObject as it is: parsed once per key set, not per request.
+          done(null, pending.key.publicKey as unknown as string);
+        },
+        (error: unknown) => done(error),
+      );
+    },
+    passReqToCallback: true,
+    algorithms: ['RS256'],
+    jsonWebTokenOptions: { algorithms: ['RS256'], clockTolerance: options.clockToleranceSeconds },
+  };
+}
+
+/**
+ * The passport strategy `'azure-ad'`: passport-jwt with Entra's rules around it, and a fast path
+ * for tokens that verified before.
+ */
+@Injectable()
+export class AzureAdStrategy extends PassportStrategy(JwtStrategy, AZURE_AD_STRATEGY) {
+  constructor(
+    @Inject(AZURE_AUTH_OPTIONS) options: ResolvedAzureAuthOptions,
+    private readonly verifier: AzureTokenVerifier,
+  ) {
+    super(buildJwtStrategyOptions(options, verifier));
+  }
+
+  override authenticate(request: Parameters<JwtStrategy['authenticate']>[0], options?: object): void {
+    const token = extractBearerToken(request as never);
+    if (token !== null) {
+      let cached: AzurePrincipal | undefined;
+      try {
+        cached = this.verifier.fromCache(token);
+      } catch (error) {
+        return this.fail(error as never, 401);
+      }
+      if (cached) return this.success(cached);
+    }
+    super.authenticate(request, options);
+  }
+
+  async validate(request: RequestWithPending, payload: AzureAccessTokenClaims): Promise<AzurePrincipal> {
+    const pending = request[PENDING];
+    request[PENDING] = undefined;
+    if (!pending) throw new Error('validate() ran without a key decision');
+    return this.verifier.complete(pending, payload);
+  }
+}

@@ -1,0 +1,142 @@
+import type { AzureTokenVersion } from '../azure-auth.options.js';
+import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import { isGuid } from '../azure-auth.options.resolve.js';
+import { GRAPH_AUDIENCES } from '../azure-auth.constants.js';
+import { AzureAuthErrors } from '../errors/messages.js';
+import type { SigningKey } from '../keys/jwks-key-set.js';
+import { fillIssuer, tenantOfIssuer } from '../metadata/issuer.js';
+import type { DiscoveredAuthority, IssuerRoute } from '../metadata/authority-metadata.js';
+import type { AzureAccessTokenClaims, JwtHeader } from './claims.js';
+
+/** Where an unverified token says it comes from, once that was found acceptable. */
+export interface TokenRoute {
+  readonly version: AzureTokenVersion;
+  readonly route: IssuerRoute;
+  readonly issuer: string;
+  readonly tenantId: string;
+  readonly kid: string;
+}
+
+/** kids in Entra's key sets are short; a longer one cannot match and is not looked up. */
+const MAX_KID_LENGTH = 256;
+
+/** A token for Microsoft Graph: its header carries a `nonce`, or its audience is Graph. */
+export function isGraphToken(header: JwtHeader, payload: AzureAccessTokenClaims): boolean {
+  if (header.nonce !== undefined) return true;
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  return audiences.some((aud) => typeof aud === 'string' && GRAPH_AUDIENCES.has(aud.toLowerCase()));
+}
+
+/**
+ * Checks what must hold before any key is looked up, and finds the metadata route (issuer and
+ * keys) the token belongs to. Nothing from the header but `kid` is used, and only as a map key.
+ */
+export function routeToken(
+  header: JwtHeader,
+  payload: AzureAccessTokenClaims,
+  authority: DiscoveredAuthority,
+  options: ResolvedAzureAuthOptions,
+): TokenRoute {
+  if (isGraphToken(header, payload)) throw AzureAuthErrors.graphToken();
+  if (header.alg !== 'RS256') throw AzureAuthErrors.unsupportedAlgorithm(header.alg);
+  if (header.crit !== undefined) throw AzureAuthErrors.malformed('critical header parameters are not supported');
+  const { kid } = header;
+  if (typeof kid !== 'string' || kid.length === 0) throw AzureAuthErrors.malformed('kid is missing or not a string');
+  if (kid.length > MAX_KID_LENGTH) throw AzureAuthErrors.signingKeyNotFound(options.appSpecificSigningKeys);
+
+  const { ver } = payload;
+  if (ver !== '1.0' && ver !== '2.0') throw AzureAuthErrors.invalidClaims('ver');
+  if (!options.acceptedTokenVersions.has(ver)) {
+    throw AzureAuthErrors.versionNotAccepted(ver, [...options.acceptedTokenVersions]);
+  }
+  const route = authority.routes.get(ver);
+  if (!route) throw AzureAuthErrors.versionNotAccepted(ver, [...options.acceptedTokenVersions]);
+
+  const { iss, tid } = payload;
+  if (typeof iss !== 'string') throw AzureAuthErrors.invalidClaims('iss');
+  if (!isGuid(tid)) throw AzureAuthErrors.invalidClaims('tid');
+  const expected = fillIssuer(route.issuerTemplate, tid);
+  if (iss !== expected) throw AzureAuthErrors.invalidIssuer(issuerHint(iss, payload, authority, ver));
+  // A concrete issuer names the tenant; the token's tid must be that tenant.
+  if (tenantOfIssuer(iss) !== tid.toLowerCase()) throw AzureAuthErrors.invalidIssuer('The token\'s iss and tid name different tenants.');
+  return { version: ver, route, issuer: iss, tenantId: tid.toLowerCase(), kid };
+}
+
+function issuerHint(iss: string, payload: AzureAccessTokenClaims, authority: DiscoveredAuthority, version: AzureTokenVersion): string | undefined {
+  for (const other of authority.routes.values()) {
+    if (other.version !== version && fillIssuer(other.issuerTemplate, payload.tid) === iss) {
+      return `The issuer is that of a v${other.version} token but the token says ver ${version}.`;
+    }
+  }
+  const tokenTenant = tenantOfIssuer(iss);
+  for (const route of authority.routes.values()) {
+    const ours = tenantOfIssuer(route.issuerTemplate);
+    if (ours && tokenTenant && ours !== tokenTenant) return 'The token was issued by another tenant than the one this API trusts (tenantId).';
+  }
+  return undefined;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((entry) => typeof entry === 'string');
+}
+
+/** Claims the module relies on must have Entra's types; anything else is refused, never coerced. */
+export function checkClaimShapes(payload: AzureAccessTokenClaims): void {
+  if (!isFiniteNumber(payload.exp)) throw AzureAuthErrors.invalidClaims('exp');
+  for (const claim of ['nbf', 'iat'] as const) {
+    if (payload[claim] !== undefined && !isFiniteNumber(payload[claim])) throw AzureAuthErrors.invalidClaims(claim);
+  }
+  for (const claim of ['sub', 'oid', 'azp', 'appid', 'scp', 'idtyp', 'idp'] as const) {
+    if (payload[claim] !== undefined && typeof payload[claim] !== 'string') throw AzureAuthErrors.invalidClaims(claim);
+  }
+  if (typeof payload.sub !== 'string') throw AzureAuthErrors.invalidClaims('sub');
+  if (payload.roles !== undefined && !isStringArray(payload.roles)) throw AzureAuthErrors.invalidClaims('roles');
+}
+
+/** `aud` is one accepted audience (or, when allowed, an array of accepted audiences). */
+export function checkAudience(aud: unknown, options: ResolvedAzureAuthOptions): void {
+  const expected = [...options.audiences];
+  if (typeof aud === 'string') {
+    if (!options.audiences.has(aud)) throw AzureAuthErrors.invalidAudience(expected);
+    return;
+  }
+  if (Array.isArray(aud)) {
+    if (!options.allowMultipleAudiences) throw AzureAuthErrors.invalidClaims('aud');
+    if (aud.length === 0 || !aud.every((entry) => typeof entry === 'string' && options.audiences.has(entry))) {
+      throw AzureAuthErrors.invalidAudience(expected);
+    }
+    return;
+  }
+  throw AzureAuthErrors.invalidClaims('aud');
+}
+
+/**
+ * The key that verified the token must belong to the token's tenant and cloud: its `issuer`
+ * (v2 keys) filled with `tid` must be the v2 issuer of that tenant.
+ */
+export function checkKeyIssuer(key: SigningKey, route: TokenRoute, authority: DiscoveredAuthority): void {
+  if (key.issuer === undefined) return;
+  const v2Issuer = route.version === '2.0' ? route.issuer : authority.v2IssuerTemplate && fillIssuer(authority.v2IssuerTemplate, route.tenantId);
+  if (!v2Issuer) return;
+  if (fillIssuer(key.issuer, route.tenantId) !== v2Issuer) throw AzureAuthErrors.signingKeyIssuerMismatch();
+}
+
+/** `exp` and `nbf` against the clock, with the configured skew. */
+export function checkLifetime(payload: AzureAccessTokenClaims, nowSeconds: number, toleranceSeconds: number): void {
+  if (nowSeconds >= payload.exp + toleranceSeconds) throw AzureAuthErrors.expired(Math.floor(nowSeconds - payload.exp));
+  if (payload.nbf !== undefined && nowSeconds + toleranceSeconds < payload.nbf) {
+    throw AzureAuthErrors.notYetValid(Math.ceil(payload.nbf - nowSeconds));
+  }
+}
+
+/** Multi-tenant APIs decide which tenants they trust; a single-tenant route already did. */
+export async function checkTenant(tenantId: string, payload: AzureAccessTokenClaims, options: ResolvedAzureAuthOptions): Promise<void> {
+  if (!options.multiTenant || options.multiTenant === 'consumers' || options.allowAnyTenant) return;
+  if (options.allowedTenants?.has(tenantId)) return;
+  if (options.tenantValidator && (await options.tenantValidator(tenantId, payload)) === true) return;
+  throw AzureAuthErrors.tenantNotAllowed();
+}

@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { AzurePrincipal } from './azure-principal.js';
+
+interface Entry {
+  readonly principal: AzurePrincipal;
+  readonly kid: string;
+}
+
+/**
+ * Tokens that verified once, by a digest of the whole token, until they expire. Only successes are
+ * stored; the caller still checks the lifetime on every hit. Per process: tokens are
+ * self-contained, so instances behind a load balancer need nothing shared.
+ */
+export class VerifiedTokenCache {
+  private readonly cache: LRUCache<string, Entry> | undefined;
+
+  constructor(maxEntries: number) {
+    this.cache = maxEntries > 0 ? new LRUCache<string, Entry>({ max: maxEntries }) : undefined;
+  }
+
+  get enabled(): boolean {
+    return this.cache !== undefined;
+  }
+
+  get size(): number {
+    return this.cache?.size ?? 0;
+  }
+
+  get(token: string): AzurePrincipal | undefined {
+    return this.cache?.get(digest(token))?.principal;
+  }
+
+  set(token: string, principal: AzurePrincipal, kid: string, ttlMs: number): void {
+    if (ttlMs > 0) this.cache?.set(digest(token), { principal, kid }, { ttl: ttlMs });
+  }
+
+  /** Forgets every token verified by a key the authority no longer publishes. */
+  dropKeys(kids: readonly string[]): void {
+    if (!this.cache) return;
+    const removed = new Set(kids);
+    for (const [key, entry] of this.cache.entries()) {
+      if (removed.has(entry.kid)) this.cache.delete(key);
+    }
+  }
+
+  clear(): void {
+    this.cache?.clear();
+  }
+}
+
+function digest(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
