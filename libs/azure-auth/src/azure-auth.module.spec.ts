@@ -48,6 +48,12 @@ describe('AzureAuthModule', () => {
     expect([...options.acceptedTokenVersions]).toEqual(['2.0']);
   });
 
+  it('normalises an upper-case clientId in the default audiences and realm', async () => {
+    const options = await resolved([AzureAuthModule.forRoot({ ...base, clientId: clientId.toUpperCase() })]);
+    expect([...options.audiences]).toEqual([clientId, `api://${clientId}`]);
+    expect(options.realm).toBe(`api://${clientId}`);
+  });
+
   it('forRootAsync with useFactory, inject and imports', async () => {
     const options = await resolved([
       AzureAuthModule.forRootAsync({

@@ -121,9 +121,10 @@ export function resolveAzureAuthOptions(options: AzureAuthModuleOptions): Resolv
   if (!isGuid(clientId)) {
     throw new AzureAuthConfigurationError('clientId', `must be the application (client) id GUID of the API, got ${JSON.stringify(clientId)}`);
   }
+  const normalizedClientId = clientId.toLowerCase();
   const multiTenant = MULTI_TENANT.has(tenantId.toLowerCase()) ? (tenantId.toLowerCase() as MultiTenantKind) : undefined;
 
-  const audienceList = options.audience === undefined ? [clientId, `api://${clientId}`] : ([] as string[]).concat(options.audience);
+  const audienceList = options.audience === undefined ? [normalizedClientId, `api://${normalizedClientId}`] : ([] as string[]).concat(options.audience);
   if (audienceList.length === 0 || audienceList.some((entry) => typeof entry !== 'string' || entry.length === 0)) {
     throw new AzureAuthConfigurationError('audience', 'must be a non-empty string or array of non-empty strings');
   }
@@ -159,7 +160,7 @@ export function resolveAzureAuthOptions(options: AzureAuthModuleOptions): Resolv
   return {
     tenantId: multiTenant ?? tenantId,
     multiTenant,
-    clientId: clientId.toLowerCase(),
+    clientId: normalizedClientId,
     audiences: new Set(audienceList),
     authorityHost: normalizeAuthorityHost(options.authorityHost),
     clockToleranceSeconds: positiveNumber(options, 'clockToleranceSeconds', 300, true),
@@ -173,7 +174,7 @@ export function resolveAzureAuthOptions(options: AzureAuthModuleOptions): Resolv
     appSpecificSigningKeys: options.appSpecificSigningKeys === true,
     allowMultipleAudiences: options.allowMultipleAudiences === true,
     maxTokenBytes: positiveNumber(options, 'maxTokenBytes', 16_384),
-    realm: options.realm ?? `api://${clientId}`,
+    realm: options.realm ?? `api://${normalizedClientId}`,
     httpTimeoutMs: positiveNumber(options, 'httpTimeoutMs', 5_000),
     keysMaxAgeSeconds: positiveNumber(options, 'keysMaxAgeSeconds', 86_400),
     metadataRefreshSeconds: positiveNumber(options, 'metadataRefreshSeconds', 43_200),

@@ -27,9 +27,9 @@ export function toAzureAuthError(failure: unknown, nowMs: number = Date.now()): 
     }
     case 'JsonWebTokenError':
       if (message === 'invalid signature') return [AzureAuthErrors.invalidSignature(), false];
-      if (message.includes('algorithm')) return [AzureAuthErrors.unsupportedAlgorithm(undefined), false];
-      if (message.includes('exp')) return [AzureAuthErrors.invalidClaims('exp'), false];
-      if (message.includes('nbf')) return [AzureAuthErrors.invalidClaims('nbf'), false];
+      if (/\balgorithm\b/.test(message)) return [AzureAuthErrors.unsupportedAlgorithm(undefined), false];
+      if (/\bexp\b/.test(message)) return [AzureAuthErrors.invalidClaims('exp'), false];
+      if (/\bnbf\b/.test(message)) return [AzureAuthErrors.invalidClaims('nbf'), false];
       return [AzureAuthErrors.malformed('not a verifiable JWS'), false];
   }
   // passport-jwt's words when its extractor found no token

@@ -34,7 +34,9 @@ export function authorize(principal: AzurePrincipal, requirements: PermissionReq
       if (!holdsAny(principal.roles, appPermissions)) throw AzureAuthErrors.insufficientPermissions('app permission', appPermissions);
     } else if (scopes || roles) {
       // The route is for users only: nothing an application holds can pass.
-      throw AzureAuthErrors.insufficientPermissions('scope', scopes ?? roles ?? []);
+      throw scopes
+        ? AzureAuthErrors.insufficientPermissions('scope', scopes)
+        : AzureAuthErrors.insufficientPermissions('app role', roles ?? []);
     }
     return;
   }

@@ -33,6 +33,9 @@ interface Jwk {
   issuer?: unknown;
 }
 
+/** After a failed fetch, how long further fetches are refused outright. */
+export const FAILURE_BACKOFF_MS = 1000;
+
 /** Entra's keys are 2048-bit RSA; anything weaker in a key set is not used. */
 const MIN_MODULUS_BITS = 2048;
 
@@ -61,6 +64,7 @@ export class JwksKeySet {
   private inflight: Promise<void> | undefined;
   private lastUnknownKeyRefresh = Number.NEGATIVE_INFINITY;
   private lastRefreshFailed = false;
+  private lastFailureAt: number | undefined;
   private fetchCount = 0;
   private readonly client: jwksRsa.JwksClient;
   private readonly now: () => number;
@@ -116,20 +120,30 @@ export class JwksKeySet {
       await this.refreshOrUnavailable('first use');
     } else {
       const now = this.now();
-      if (now - this.lastUnknownKeyRefresh < this.config.unknownKeyRefreshIntervalMs) {
+      if (this.inflight) {
+        // A refresh is already on its way: share it rather than refuse.
+        await this.refreshOrUnavailable('unknown kid');
+      } else if (now - this.lastUnknownKeyRefresh < this.config.unknownKeyRefreshIntervalMs) {
         if (this.lastRefreshFailed) throw AzureAuthErrors.keysUnavailable(this.config.retryAfterSeconds);
         throw AzureAuthErrors.signingKeyNotFound(false);
+      } else {
+        this.lastUnknownKeyRefresh = now;
+        await this.refreshOrUnavailable('unknown kid');
       }
-      this.lastUnknownKeyRefresh = now;
-      await this.refreshOrUnavailable('unknown kid');
     }
     const key = this.keys.get(kid);
     if (!key) throw AzureAuthErrors.signingKeyNotFound(false);
     return key;
   }
 
-  /** Loads the set now (single flight). Rejects when the fetch fails; the last good set stays. */
+  /**
+   * Loads the set now (single flight). Rejects when the fetch fails; the last good set stays. After
+   * a failure, further loads wait {@link FAILURE_BACKOFF_MS} so that an outage is not hammered.
+   */
   refresh(reason: string): Promise<void> {
+    if (!this.inflight && this.lastFailureAt !== undefined && this.now() - this.lastFailureAt < FAILURE_BACKOFF_MS) {
+      return Promise.reject(new Error('the last fetch failed moments ago'));
+    }
     this.inflight ??= this.load(reason).finally(() => {
       this.inflight = undefined;
     });
@@ -160,6 +174,7 @@ export class JwksKeySet {
       this.keys = next;
       this.loadedAt = this.now();
       this.lastRefreshFailed = false;
+      this.lastFailureAt = undefined;
       this.logger.log(`Loaded ${next.size} signing keys from ${this.jwksUri} (${reason}) in ${this.now() - started} ms`);
       if (removed.length > 0) {
         this.logger.log(`Signing keys removed by the authority: ${removed.join(', ')}`);
@@ -167,6 +182,7 @@ export class JwksKeySet {
       }
     } catch (error) {
       this.lastRefreshFailed = true;
+      this.lastFailureAt = this.now();
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn(
         `Fetching signing keys from ${this.jwksUri} (${reason}) failed after ${this.now() - started} ms: ${message}` +

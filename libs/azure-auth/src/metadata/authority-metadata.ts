@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { AzureTokenVersion } from '../azure-auth.options.js';
 import { parseSecureUrl, type ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
 import { AzureAuthErrors } from '../errors/messages.js';
-import { JwksKeySet } from '../keys/jwks-key-set.js';
+import { FAILURE_BACKOFF_MS, JwksKeySet } from '../keys/jwks-key-set.js';
 import { fetchJson } from './fetch-json.js';
 import { metadataUrl } from './metadata-urls.js';
 
@@ -34,6 +34,7 @@ export class AuthorityMetadata {
   private inflight: Promise<DiscoveredAuthority> | undefined;
   private readonly keySets = new Map<string, JwksKeySet>();
   private metadataFetches = 0;
+  private lastFailureAt: number | undefined;
 
   constructor(
     private readonly options: ResolvedAzureAuthOptions,
@@ -79,6 +80,9 @@ export class AuthorityMetadata {
   }
 
   private refresh(): Promise<DiscoveredAuthority> {
+    if (!this.inflight && this.lastFailureAt !== undefined && this.now() - this.lastFailureAt < FAILURE_BACKOFF_MS) {
+      return Promise.reject(new Error('the last fetch failed moments ago'));
+    }
     this.inflight ??= this.load().finally(() => {
       this.inflight = undefined;
     });
@@ -109,9 +113,11 @@ export class AuthorityMetadata {
         fetchedAt: this.now(),
       };
       this.current = discovered;
+      this.lastFailureAt = undefined;
       this.logger.log(`Discovered ${tenantId} at ${authorityHost} (${versions.join(', ')}) in ${this.now() - started} ms`);
       return discovered;
     } catch (error) {
+      this.lastFailureAt = this.now();
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn(
         `OpenID metadata of ${tenantId} at ${authorityHost} unavailable after ${this.now() - started} ms: ${message}` +

@@ -1,0 +1,98 @@
+import { AzureAuthError } from './azure-auth.error.js';
+import { AzureAuthErrors } from './messages.js';
+import { buildErrorBody, buildWwwAuthenticate } from './www-authenticate.js';
+
+const realm = 'api://aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+
+describe('buildWwwAuthenticate', () => {
+  it('token_missing: only the realm, no error attribute', () => {
+    expect(buildWwwAuthenticate(AzureAuthErrors.tokenMissing(), realm)).toBe(`Bearer realm="${realm}"`);
+  });
+
+  it('a bad token: invalid_token with its description', () => {
+    expect(buildWwwAuthenticate(AzureAuthErrors.expired(42), realm)).toBe(
+      `Bearer realm="${realm}", error="invalid_token", error_description="Token expired 42 seconds ago"`,
+    );
+    expect(buildWwwAuthenticate(AzureAuthErrors.invalidSignature(), realm)).toBe(
+      `Bearer realm="${realm}", error="invalid_token", error_description="Token signature is invalid"`,
+    );
+  });
+
+  it('403: insufficient_scope with the scopes that would pass, space separated', () => {
+    expect(buildWwwAuthenticate(AzureAuthErrors.insufficientPermissions('scope', ['a', 'b']), realm)).toBe(
+      `Bearer realm="${realm}", error="insufficient_scope", error_description="Token lacks a required scope", scope="a b"`,
+    );
+  });
+
+  it('403 without required permissions: no scope attribute', () => {
+    expect(buildWwwAuthenticate(AzureAuthErrors.clientNotAllowed(), realm)).toBe(
+      `Bearer realm="${realm}", error="insufficient_scope", error_description="Client application is not allowed to call this API"`,
+    );
+  });
+
+  it('503: no challenge', () => {
+    expect(buildWwwAuthenticate(AzureAuthErrors.keysUnavailable(10), realm)).toBeUndefined();
+  });
+
+  it('strips quotes, backslashes and control characters from the realm', () => {
+    expect(buildWwwAuthenticate(AzureAuthErrors.tokenMissing(), 'my "realm"\\\r\nX-Injected: 1\t\u0000é')).toBe(
+      'Bearer realm="my realmX-Injected: 1"',
+    );
+  });
+
+  it('strips quotes and control characters from descriptions and scopes', () => {
+    const error = new AzureAuthError('insufficient_permissions', {
+      description: 'bad "thing"\r\nSet-Cookie: x',
+      requiredPermissions: ['Scope"One', 'Two\nThree'],
+    });
+    const header = buildWwwAuthenticate(error, realm);
+    expect(header).toBe(
+      `Bearer realm="${realm}", error="insufficient_scope", error_description="bad thingSet-Cookie: x", scope="ScopeOne TwoThree"`,
+    );
+    expect(header).not.toMatch(/[\r\n]/);
+  });
+});
+
+describe('buildErrorBody', () => {
+  it('401 body with reason, message and hint', () => {
+    expect(buildErrorBody(AzureAuthErrors.tokenMissing())).toEqual({
+      statusCode: 401,
+      error: 'Unauthorized',
+      reason: 'token_missing',
+      message: 'No bearer token in the Authorization header',
+      hint: 'Send "Authorization: Bearer <access token>".',
+    });
+  });
+
+  it('403 body lists the required permissions', () => {
+    const body = buildErrorBody(AzureAuthErrors.insufficientPermissions('app permission', ['Todolist.Read.All']));
+    expect(body).toMatchObject({
+      statusCode: 403,
+      error: 'Forbidden',
+      reason: 'insufficient_permissions',
+      message: 'Token lacks a required app permission',
+      required: ['Todolist.Read.All'],
+    });
+    expect(body.hint).toContain('Todolist.Read.All');
+  });
+
+  it('503 body', () => {
+    expect(buildErrorBody(AzureAuthErrors.keysUnavailable(10))).toMatchObject({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      reason: 'keys_unavailable',
+    });
+  });
+
+  it('omits hint and required when the error has none', () => {
+    const body = buildErrorBody(AzureAuthErrors.clientNotAllowed());
+    expect(body).toEqual({
+      statusCode: 403,
+      error: 'Forbidden',
+      reason: 'client_not_allowed',
+      message: 'Client application is not allowed to call this API',
+    });
+    expect(Object.keys(body)).not.toContain('hint');
+    expect(Object.keys(body)).not.toContain('required');
+  });
+});

@@ -1,0 +1,253 @@
+import { resolveAzureAuthOptions, type ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import type { AzureAuthModuleOptions } from '../azure-auth.options.js';
+import { AzureAuthError } from '../errors/azure-auth.error.js';
+import { createPrincipal, isAppOnly, type AzurePrincipal } from '../token/azure-principal.js';
+import type { AzureAccessTokenClaims } from '../token/claims.js';
+import { authorize, type PermissionRequirements } from './authorize.js';
+
+const tenantId = '11111111-2222-4333-8444-555555555555';
+const homeTenant = '99999999-8888-4777-8666-555555555555';
+const clientId = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+const spaClient = 'bbbbbbbb-cccc-4ddd-8eee-ffffffffffff';
+const daemonClient = 'cccccccc-dddd-4eee-8fff-000000000000';
+const iss = `https://login.microsoftonline.com/${tenantId}/v2.0`;
+
+function options(extra: Partial<AzureAuthModuleOptions> = {}): ResolvedAzureAuthOptions {
+  return resolveAzureAuthOptions({ tenantId, clientId, ...extra });
+}
+
+const base = (extra: Partial<AzureAccessTokenClaims>): AzureAccessTokenClaims => ({
+  aud: clientId,
+  iss,
+  tid: tenantId,
+  ver: '2.0',
+  exp: 4_000_000_000,
+  ...extra,
+});
+
+function user(extra: Partial<AzureAccessTokenClaims> = {}): AzurePrincipal {
+  return createPrincipal(base({ sub: 'user-sub', oid: 'user-oid', azp: spaClient, scp: 'Todolist.Read', idtyp: 'user', ...extra }), tenantId, '2.0');
+}
+
+function daemon(extra: Partial<AzureAccessTokenClaims> = {}): AzurePrincipal {
+  return createPrincipal(base({ sub: 'sp-oid', oid: 'sp-oid', azp: daemonClient, roles: ['Todolist.Read.All'], idtyp: 'app', ...extra }), tenantId, '2.0');
+}
+
+function refusal(principal: AzurePrincipal, requirements: PermissionRequirements, resolved = options()): AzureAuthError {
+  try {
+    authorize(principal, requirements, resolved);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AzureAuthError);
+    expect((error as AzureAuthError).status).toBe(403);
+    return error as AzureAuthError;
+  }
+  throw new Error('expected a 403 refusal, the caller was admitted');
+}
+
+const admits = (principal: AzurePrincipal, requirements: PermissionRequirements, resolved = options()) =>
+  expect(() => authorize(principal, requirements, resolved)).not.toThrow();
+
+describe('authorize', () => {
+  describe('delegated scopes', () => {
+    it('admits a user holding the scope', () => {
+      admits(user(), { scopes: ['Todolist.Read'] });
+    });
+
+    it('refuses a user without the scope, listing what would have passed', () => {
+      const error = refusal(user(), { scopes: ['Todolist.ReadWrite'] });
+      expect(error.reason).toBe('insufficient_permissions');
+      expect(error.requiredPermissions).toEqual(['Todolist.ReadWrite']);
+    });
+
+    it.each([
+      ['Todolist.Read', 'Todolist.ReadWrite'],
+      ['Todolist.ReadWrite', 'Todolist.Read'],
+      ['Todolist.Read', 'todolist.read'],
+      ['todolist.read', 'Todolist.Read'],
+      ['Todolist.Read.All', 'Todolist.Read'],
+      ['Todolist.Read', 'Read'],
+      ['Todolist.Read', 'Todolist'],
+    ])('scp "%s" does not satisfy @Scopes(%s)', (scp, required) => {
+      expect(refusal(user({ scp }), { scopes: [required] }).reason).toBe('insufficient_permissions');
+    });
+
+    it('matches whole words of a space-separated scp', () => {
+      admits(user({ scp: 'User.Read Todolist.ReadWrite openid' }), { scopes: ['Todolist.ReadWrite'] });
+      expect(refusal(user({ scp: 'User.Read Todolist.ReadWrite' }), { scopes: ['Todolist.Read'] }).reason).toBe('insufficient_permissions');
+    });
+
+    it('has any-of semantics', () => {
+      admits(user({ scp: 'Todolist.ReadWrite' }), { scopes: ['Todolist.Read', 'Todolist.ReadWrite'] });
+      const error = refusal(user({ scp: 'User.Read' }), { scopes: ['Todolist.Read', 'Todolist.ReadWrite'] });
+      expect(error.requiredPermissions).toEqual(['Todolist.Read', 'Todolist.ReadWrite']);
+    });
+
+    it('admits any caller with permissions on a route without requirements', () => {
+      admits(user(), {});
+      admits(daemon(), {});
+    });
+  });
+
+  describe('app permissions', () => {
+    it('admits a daemon holding the app permission', () => {
+      admits(daemon(), { appPermissions: ['Todolist.Read.All'] });
+    });
+
+    it('refuses a daemon without the app permission', () => {
+      const error = refusal(daemon(), { appPermissions: ['Todolist.ReadWrite.All'] });
+      expect(error.reason).toBe('insufficient_permissions');
+      expect(error.requiredPermissions).toEqual(['Todolist.ReadWrite.All']);
+    });
+
+    it('refuses a daemon on a Scopes-only route, even if its roles carry the scope name', () => {
+      const error = refusal(daemon({ roles: ['Todolist.Read'] }), { scopes: ['Todolist.Read'] });
+      expect(error.reason).toBe('insufficient_permissions');
+      expect(error.requiredPermissions).toEqual(['Todolist.Read']);
+    });
+
+    it('refuses a daemon on a Roles-only route', () => {
+      expect(refusal(daemon({ roles: ['TaskAdmin'] }), { roles: ['TaskAdmin'] }).reason).toBe('insufficient_permissions');
+    });
+
+    it('refuses a user whose roles hold the app permission on an AppPermissions-only route', () => {
+      const error = refusal(user({ roles: ['Todolist.Read.All'] }), { appPermissions: ['Todolist.Read.All'] });
+      expect(error.reason).toBe('insufficient_permissions');
+      expect(error.requiredPermissions).toEqual(['Todolist.Read.All']);
+    });
+  });
+
+  describe('routes with several requirement kinds', () => {
+    const both: PermissionRequirements = { scopes: ['Todolist.Read'], appPermissions: ['Todolist.Read.All'] };
+
+    it('admits a user with the scope and a daemon with the app permission', () => {
+      admits(user(), both);
+      admits(daemon(), both);
+    });
+
+    it('judges each caller by its own kind', () => {
+      expect(refusal(user({ scp: 'User.Read', roles: ['Todolist.Read.All'] }), both).requiredPermissions).toEqual(['Todolist.Read']);
+      expect(refusal(daemon({ roles: ['Other.All'] }), both).requiredPermissions).toEqual(['Todolist.Read.All']);
+    });
+
+    it('requires a user to hold both a scope and a role when both are asked', () => {
+      const requirements: PermissionRequirements = { scopes: ['Todolist.Read'], roles: ['TaskAdmin'] };
+      admits(user({ roles: ['TaskAdmin'] }), requirements);
+      const noRole = refusal(user(), requirements);
+      expect(noRole.requiredPermissions).toEqual(['TaskAdmin']);
+      expect(noRole.description).toContain('app role');
+      const noScope = refusal(user({ scp: 'User.Read', roles: ['TaskAdmin'] }), requirements);
+      expect(noScope.requiredPermissions).toEqual(['Todolist.Read']);
+      expect(noScope.description).toContain('scope');
+    });
+
+    it('@Roles alone: admits a user with the app role, refuses one without', () => {
+      admits(user({ roles: ['TaskAdmin'] }), { roles: ['TaskAdmin'] });
+      const error = refusal(user({ roles: ['TaskUser'] }), { roles: ['TaskAdmin'] });
+      expect(error.requiredPermissions).toEqual(['TaskAdmin']);
+      expect(refusal(user({ roles: ['taskadmin'] }), { roles: ['TaskAdmin'] }).reason).toBe('insufficient_permissions');
+    });
+  });
+
+  describe('tokens without permissions', () => {
+    const bare = () => user({ scp: undefined, roles: undefined });
+
+    it('refuses a token with neither scp nor roles', () => {
+      const error = refusal(bare(), {});
+      expect(error.reason).toBe('no_permissions');
+    });
+
+    it('refuses an empty scp and empty roles too', () => {
+      expect(refusal(user({ scp: '', roles: [] }), {}).reason).toBe('no_permissions');
+    });
+
+    it('admits it when allowTokensWithoutPermissions is set and the route asks nothing', () => {
+      admits(bare(), {}, options({ allowTokensWithoutPermissions: true }));
+    });
+
+    it('still refuses it on a route with requirements when allowTokensWithoutPermissions is set', () => {
+      expect(refusal(bare(), { scopes: ['Todolist.Read'] }, options({ allowTokensWithoutPermissions: true })).reason).toBe(
+        'insufficient_permissions',
+      );
+    });
+  });
+
+  describe('allowedClientApps', () => {
+    const allowed = () => options({ allowedClientApps: [spaClient.toUpperCase()] });
+
+    it('admits a listed client, comparing case-insensitively', () => {
+      admits(user(), { scopes: ['Todolist.Read'] }, allowed());
+    });
+
+    it('refuses another client with client_not_allowed', () => {
+      const error = refusal(daemon(), { appPermissions: ['Todolist.Read.All'] }, allowed());
+      expect(error.reason).toBe('client_not_allowed');
+    });
+
+    it('uses appid for v1 tokens', () => {
+      const v1 = createPrincipal(
+        base({ ver: '1.0', sub: 's', oid: 'o', appid: spaClient, scp: 'Todolist.Read', idtyp: 'user' }),
+        tenantId,
+        '1.0',
+      );
+      admits(v1, { scopes: ['Todolist.Read'] }, allowed());
+      const other = createPrincipal(base({ ver: '1.0', sub: 's', oid: 'o', appid: daemonClient, scp: 'Todolist.Read' }), tenantId, '1.0');
+      expect(refusal(other, { scopes: ['Todolist.Read'] }, allowed()).reason).toBe('client_not_allowed');
+    });
+  });
+
+  describe('guest users', () => {
+    const noGuests = () => options({ allowGuestUsers: false });
+
+    it('admits guests by default', () => {
+      admits(user({ acct: 1 }), { scopes: ['Todolist.Read'] });
+    });
+
+    it('refuses acct 1 when allowGuestUsers is false', () => {
+      expect(refusal(user({ acct: 1 }), { scopes: ['Todolist.Read'] }, noGuests()).reason).toBe('guest_not_allowed');
+    });
+
+    it('refuses a user whose idp is not the issuer when allowGuestUsers is false', () => {
+      const guest = user({ idp: `https://sts.windows.net/${homeTenant}/` });
+      expect(guest.guest).toBe(true);
+      expect(refusal(guest, { scopes: ['Todolist.Read'] }, noGuests()).reason).toBe('guest_not_allowed');
+    });
+
+    it('admits a member (acct 0, idp equal to iss) when allowGuestUsers is false', () => {
+      admits(user({ acct: 0, idp: iss }), { scopes: ['Todolist.Read'] }, noGuests());
+    });
+
+    it('never treats an app-only token as a guest', () => {
+      admits(daemon({ idp: `https://sts.windows.net/${homeTenant}/` }), { appPermissions: ['Todolist.Read.All'] }, noGuests());
+    });
+  });
+
+  it('every refusal is a 403', () => {
+    const cases: Array<[AzurePrincipal, PermissionRequirements, ResolvedAzureAuthOptions]> = [
+      [user(), { scopes: ['X'] }, options()],
+      [user({ scp: undefined }), {}, options()],
+      [user(), {}, options({ allowedClientApps: [daemonClient] })],
+      [user({ acct: 1 }), {}, options({ allowGuestUsers: false })],
+    ];
+    expect(cases.map(([p, r, o]) => refusal(p, r, o).status)).toEqual([403, 403, 403, 403]);
+  });
+});
+
+describe('isAppOnly', () => {
+  it('follows idtyp when present', () => {
+    expect(isAppOnly(base({ idtyp: 'app', scp: 'Todolist.Read', sub: 'a', oid: 'b' }))).toBe(true);
+    expect(isAppOnly(base({ idtyp: 'user', sub: 'x', oid: 'x' }))).toBe(false);
+  });
+
+  it('without idtyp: app-only when there is no scp and oid equals sub', () => {
+    expect(isAppOnly(base({ sub: 'x', oid: 'x', roles: ['Todolist.Read.All'] }))).toBe(true);
+    expect(isAppOnly(base({ sub: 'x', oid: 'x', scp: 'Todolist.Read' }))).toBe(false);
+    expect(isAppOnly(base({ sub: 'x', oid: 'y' }))).toBe(false);
+    expect(isAppOnly(base({ sub: 'x' }))).toBe(false);
+  });
+
+  it('is reflected in the principal', () => {
+    expect(daemon().appOnly).toBe(true);
+    expect(user().appOnly).toBe(false);
+    expect(createPrincipal(base({ sub: 'x', oid: 'x', roles: ['R'] }), tenantId, '2.0').appOnly).toBe(true);
+  });
+});

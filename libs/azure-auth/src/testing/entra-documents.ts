@@ -1,0 +1,191 @@
+import {
+  CONSUMERS_TENANT_ID,
+  TENANT_ID_TEMPLATE,
+  formatV1Issuer,
+  formatV2Issuer,
+} from './emulator-defaults.js';
+import { toEntraJwk, type EmulatorSigningKey, type EntraJsonWebKey } from './signing-keys.js';
+
+/** The two kinds of Entra endpoints the emulator serves (everything else is `other`). */
+export type EntraEndpointKind = 'metadata' | 'keys';
+
+/** The tenant part of a request path, as Entra interprets it. */
+export interface ResolvedTenant {
+  /** What endpoint URLs repeat: the path's tenant, except that a domain becomes its tenant GUID. */
+  pathSegment: string;
+  /** What issuers carry: a GUID, or the `{tenantid}` template for `common` and `organizations`. */
+  issuerTenantId: string;
+  /** `common`, `organizations` and `consumers` are not tenants: real metadata has no region for them. */
+  isMultiTenantAuthority: boolean;
+}
+
+/** A request the emulator knows how to answer. */
+export interface EntraRoute {
+  kind: EntraEndpointKind;
+  version: 1 | 2;
+  tenant: ResolvedTenant;
+}
+
+/** What the documents need to know about the emulator that serves them. */
+export interface DocumentContext {
+  authorityHost: string;
+  v1IssuerHost: string;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// A verified domain ends in an alphabetic top-level label; this also keeps `v2.0` from being read
+// as a tenant.
+const DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/i;
+
+/**
+ * Interprets a path's tenant. A verified domain is taken to be a name of the emulator's own tenant,
+ * because there is no directory to look it up in; real Entra would answer with that tenant's GUID.
+ */
+export function resolveTenant(segment: string, homeTenantId: string): ResolvedTenant | undefined {
+  const lower = segment.toLowerCase();
+  if (lower === 'common' || lower === 'organizations') {
+    return { pathSegment: lower, issuerTenantId: TENANT_ID_TEMPLATE, isMultiTenantAuthority: true };
+  }
+  if (lower === 'consumers') {
+    return { pathSegment: lower, issuerTenantId: CONSUMERS_TENANT_ID, isMultiTenantAuthority: true };
+  }
+  if (GUID.test(segment)) {
+    return { pathSegment: lower, issuerTenantId: lower, isMultiTenantAuthority: false };
+  }
+  if (DOMAIN.test(segment)) {
+    return { pathSegment: homeTenantId, issuerTenantId: homeTenantId, isMultiTenantAuthority: false };
+  }
+  return undefined;
+}
+
+/** Matches the four Entra routes; `undefined` means the request is answered with 404. */
+export function matchEntraRoute(method: string, pathname: string, homeTenantId: string): EntraRoute | undefined {
+  if (method !== 'GET') {
+    return undefined;
+  }
+  const [tenantSegment, ...rest] = pathname.replace(/^\//, '').split('/');
+  const tenant = tenantSegment === undefined ? undefined : resolveTenant(tenantSegment, homeTenantId);
+  if (tenant === undefined) {
+    return undefined;
+  }
+  switch (rest.join('/')) {
+    case 'v2.0/.well-known/openid-configuration':
+      return { kind: 'metadata', version: 2, tenant };
+    case '.well-known/openid-configuration':
+      return { kind: 'metadata', version: 1, tenant };
+    case 'discovery/v2.0/keys':
+      return { kind: 'keys', version: 2, tenant };
+    case 'discovery/keys':
+      return { kind: 'keys', version: 1, tenant };
+    default:
+      return undefined;
+  }
+}
+
+function withAppId(url: string, appId: string | undefined): string {
+  return appId === undefined ? url : `${url}?appid=${encodeURIComponent(appId)}`;
+}
+
+// Shared by both metadata versions: these describe the cloud, not the protocol version.
+function cloudFields(authorityHost: string, tenant: ResolvedTenant): Record<string, unknown> {
+  return {
+    kerberos_endpoint: `${authorityHost}/${tenant.pathSegment}/kerberos`,
+    tenant_region_scope: tenant.isMultiTenantAuthority ? null : 'NA',
+    cloud_instance_name: 'microsoftonline.com',
+    cloud_graph_host_name: 'graph.windows.net',
+    msgraph_host: 'graph.microsoft.com',
+    rbac_url: 'https://pas.windows.net',
+  };
+}
+
+const CLAIMS_SUPPORTED = [
+  'sub',
+  'iss',
+  'cloud_instance_name',
+  'cloud_instance_host_name',
+  'cloud_graph_host_name',
+  'msgraph_host',
+  'aud',
+  'exp',
+  'iat',
+  'auth_time',
+  'acr',
+  'nonce',
+  'preferred_username',
+  'name',
+  'tid',
+  'ver',
+  'at_hash',
+  'c_hash',
+  'email',
+];
+
+const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_post', 'private_key_jwt', 'client_secret_basic'];
+
+/** The v2 OpenID Provider metadata, field for field in the order Entra writes them. */
+export function v2MetadataDocument(
+  context: DocumentContext,
+  tenant: ResolvedTenant,
+  appId: string | undefined,
+): Record<string, unknown> {
+  const base = `${context.authorityHost}/${tenant.pathSegment}`;
+  return {
+    token_endpoint: `${base}/oauth2/v2.0/token`,
+    token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
+    jwks_uri: withAppId(`${base}/discovery/v2.0/keys`, appId),
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    subject_types_supported: ['pairwise'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+    issuer: formatV2Issuer(context.authorityHost, tenant.issuerTenantId),
+    request_uri_parameter_supported: false,
+    // Entra points v2 clients at Microsoft Graph for userinfo; the emulator does not serve it.
+    userinfo_endpoint: 'https://graph.microsoft.com/oidc/userinfo',
+    authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+    device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
+    http_logout_supported: true,
+    frontchannel_logout_supported: true,
+    end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+    claims_supported: CLAIMS_SUPPORTED,
+    ...cloudFields(context.authorityHost, tenant),
+  };
+}
+
+/** The v1 metadata: v1 issuer on `sts.windows.net`, `oauth2/authorize` and `oauth2/token` endpoints. */
+export function v1MetadataDocument(
+  context: DocumentContext,
+  tenant: ResolvedTenant,
+  appId: string | undefined,
+): Record<string, unknown> {
+  const base = `${context.authorityHost}/${tenant.pathSegment}`;
+  return {
+    token_endpoint: `${base}/oauth2/token`,
+    token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
+    jwks_uri: withAppId(`${base}/discovery/keys`, appId),
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    subject_types_supported: ['pairwise'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    response_types_supported: ['code', 'id_token', 'code id_token', 'token id_token', 'token'],
+    scopes_supported: ['openid'],
+    issuer: formatV1Issuer(context.v1IssuerHost, tenant.issuerTenantId),
+    microsoft_multi_refresh_token: true,
+    authorization_endpoint: `${base}/oauth2/authorize`,
+    device_authorization_endpoint: `${base}/oauth2/devicecode`,
+    http_logout_supported: true,
+    frontchannel_logout_supported: true,
+    end_session_endpoint: `${base}/oauth2/logout`,
+    claims_supported: CLAIMS_SUPPORTED,
+    check_session_iframe: `${base}/oauth2/checksession`,
+    userinfo_endpoint: `${base}/openid/userinfo`,
+    ...cloudFields(context.authorityHost, tenant),
+  };
+}
+
+/** A `{ keys: [...] }` document; each key gets `issuer` only when one is given (v2 endpoint). */
+export function keysDocument(
+  keys: Iterable<EmulatorSigningKey>,
+  issuer: string | undefined,
+): { keys: EntraJsonWebKey[] } {
+  return { keys: [...keys].map((key) => toEntraJwk(key, issuer)) };
+}

@@ -1,0 +1,488 @@
+import type { KeyObject } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildAccessToken, type MintOptions } from './access-token.js';
+import {
+  ENTRA_EMULATOR_DEFAULTS,
+  TENANT_ID_TEMPLATE,
+  formatV1Issuer,
+  formatV2Issuer,
+} from './emulator-defaults.js';
+import {
+  keysDocument,
+  matchEntraRoute,
+  v1MetadataDocument,
+  v2MetadataDocument,
+  type EntraEndpointKind,
+  type EntraRoute,
+} from './entra-documents.js';
+import { signRs256, type JwtSegment } from './jwt.js';
+import {
+  generateSigningKey,
+  generateSigningKeyAsync,
+  keyIdOf,
+  type EmulatorSigningKey,
+} from './signing-keys.js';
+
+/** How to start an {@link EntraEmulator}. Every option has a documented default. */
+export interface EntraEmulatorOptions {
+  /** The emulator's tenant (a GUID): `tid` of minted tokens and the tenant of its issuers. Default `ENTRA_EMULATOR_DEFAULTS.tenantId`. */
+  tenantId?: string;
+  /** The protected API's application (client) id: the default audience of minted tokens. Default `ENTRA_EMULATOR_DEFAULTS.clientId`. */
+  clientId?: string;
+  /** The calling application's id (`azp` in v2 tokens, `appid` in v1). Default `ENTRA_EMULATOR_DEFAULTS.clientAppId`. */
+  clientAppId?: string;
+  /** Interface to listen on. Default `'127.0.0.1'`: the emulator signs anything for anyone and must stay on loopback. */
+  host?: string;
+  /** Port to listen on; `0` picks a free one. Default `0`. */
+  port?: number;
+  /** Scheme and host of v1 issuers: v1 tokens say `{v1IssuerHost}/{tid}/`. Default `'https://sts.windows.net'`. */
+  v1IssuerHost?: string;
+}
+
+/** A failure to inject into the emulator's answers, to test how an API survives Entra being unwell. */
+export interface EmulatorFault {
+  /** Answer with this HTTP status (for example `500` or `503`) and a JSON error body instead of the document. */
+  status?: number;
+  /** Wait this many milliseconds before answering (or failing), to exercise the caller's timeouts. */
+  delayMs?: number;
+  /** Destroy the connection without answering, as a reset would: `fetch` rejects. */
+  destroy?: boolean;
+}
+
+/** Which routes a fault applies to: `all` means both metadata and keys. */
+export type EmulatorFaultTarget = EntraEndpointKind | 'all';
+
+/** What a request was for: Entra metadata, a keys document, or anything else (answered 404). */
+export type EmulatorRequestKind = EntraEndpointKind | 'other';
+
+/** One request the emulator received, recorded before any fault applied to it. */
+export interface EmulatorRequest {
+  /** HTTP method. */
+  readonly method: string;
+  /** The request target as sent: path and query (so `?appid=` is visible). */
+  readonly path: string;
+  /** What the request was for. */
+  readonly kind: EmulatorRequestKind;
+  /** When it arrived (`Date.now()`). */
+  readonly at: number;
+}
+
+/** A key pair made by {@link EntraEmulator.createUnpublishedKey}. */
+export interface UnpublishedSigningKey {
+  kid: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+// Entra's own caching instruction for metadata and keys; validators that honour it must still
+// refresh on an unknown `kid`, which is what the rotation helpers let tests check.
+const DOCUMENT_CACHE_CONTROL = 'max-age=86400, private';
+
+function requireNonEmptyString(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new Error(`EntraEmulatorOptions.${name} must be a non-empty string, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function appIdQuery(appId: string | undefined): string {
+  return appId === undefined ? '' : `?appid=${encodeURIComponent(appId)}`;
+}
+
+function validateFault(fault: EmulatorFault): EmulatorFault {
+  const { status, delayMs, destroy } = fault;
+  if (status !== undefined && !(Number.isInteger(status) && status >= 100 && status <= 599)) {
+    throw new Error(`EmulatorFault.status must be an HTTP status code, got ${String(status)}`);
+  }
+  if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0)) {
+    throw new Error(`EmulatorFault.delayMs must be a number of milliseconds >= 0, got ${String(delayMs)}`);
+  }
+  return Object.freeze({ status, delayMs, destroy });
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * A local stand-in for Microsoft Entra ID: a loopback HTTP server with Entra's metadata and keys
+ * endpoints (v1 and v2, `?appid=` included), and an in-process minter of RS256 access tokens that
+ * those keys verify. It lets an API be tested, or run in dev mode, without an Azure tenant, and it
+ * can rotate keys, mint hostile tokens, count fetches and inject failures.
+ *
+ * It signs whatever it is asked to: never expose it beyond loopback, never trust it in production.
+ *
+ * @example
+ * import { EntraEmulator } from 'nestjs-azure-auth/testing';
+ *
+ * const entra = await EntraEmulator.start();
+ * // configure the API with:
+ * //   authorityHost: entra.authorityHost, tenantId: entra.tenantId, clientId: entra.clientId
+ * const token = entra.mintAccessToken({ scopes: ['Todolist.Read'] });
+ * await request(app.getHttpServer()).get('/todolist').auth(token, { type: 'bearer' }).expect(200);
+ *
+ * entra.rotateKeys();                            // Entra rotates without notice
+ * entra.setFault('keys', { status: 503 });       // ...or is unwell
+ * expect(entra.requestCount('keys')).toBe(2);
+ * await entra.stop();
+ */
+export class EntraEmulator {
+  /** Base URL of the emulator, in place of `https://login.microsoftonline.com` (no trailing slash). */
+  readonly authorityHost: string;
+  /** The emulator's tenant id (lower-case GUID). */
+  readonly tenantId: string;
+  /** The protected API's application (client) id. */
+  readonly clientId: string;
+  /** The default calling application (SPA or daemon): `azp` / `appid` of minted tokens. */
+  readonly clientAppId: string;
+
+  private readonly v1IssuerHost: string;
+  private readonly server: Server;
+  private signingKey: EmulatorSigningKey;
+  /** The tenant-wide key set, in publication order. */
+  private readonly publishedKeys = new Map<string, EmulatorSigningKey>();
+  /** Every key ever made, published or not, so that `sign({ kid })` can reach any of them. */
+  private readonly knownKeys = new Map<string, EmulatorSigningKey>();
+  /** App-specific keys by lower-case application id. */
+  private readonly appKeys = new Map<string, EmulatorSigningKey>();
+  private readonly log: EmulatorRequest[] = [];
+  private readonly faults: Record<EntraEndpointKind, EmulatorFault | null> = { metadata: null, keys: null };
+  private readonly delayedAnswers = new Set<NodeJS.Timeout>();
+  private stopped: Promise<void> | undefined;
+
+  private constructor(server: Server, options: Required<EntraEmulatorOptions>, signingKey: EmulatorSigningKey) {
+    const { port } = server.address() as AddressInfo;
+    this.server = server;
+    this.authorityHost = `http://${urlHost(options.host)}:${port}`;
+    this.tenantId = options.tenantId;
+    this.clientId = options.clientId;
+    this.clientAppId = options.clientAppId;
+    this.v1IssuerHost = options.v1IssuerHost;
+    this.signingKey = signingKey;
+    this.remember(signingKey);
+    this.publishedKeys.set(signingKey.kid, signingKey);
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => this.handle(request, response));
+  }
+
+  /** Generates the first signing key and starts listening; resolves once the port is bound. */
+  static async start(options: EntraEmulatorOptions = {}): Promise<EntraEmulator> {
+    const tenantId = requireNonEmptyString('tenantId', options.tenantId ?? ENTRA_EMULATOR_DEFAULTS.tenantId);
+    if (!GUID.test(tenantId)) {
+      throw new Error(`EntraEmulatorOptions.tenantId must be a tenant GUID (issuers carry it), got "${tenantId}"`);
+    }
+    const port = options.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new Error(`EntraEmulatorOptions.port must be an integer from 0 to 65535, got ${String(port)}`);
+    }
+    const resolved: Required<EntraEmulatorOptions> = {
+      tenantId: tenantId.toLowerCase(),
+      clientId: requireNonEmptyString('clientId', options.clientId ?? ENTRA_EMULATOR_DEFAULTS.clientId),
+      clientAppId: requireNonEmptyString('clientAppId', options.clientAppId ?? ENTRA_EMULATOR_DEFAULTS.clientAppId),
+      host: requireNonEmptyString('host', options.host ?? ENTRA_EMULATOR_DEFAULTS.host),
+      port,
+      v1IssuerHost: requireNonEmptyString('v1IssuerHost', options.v1IssuerHost ?? ENTRA_EMULATOR_DEFAULTS.v1IssuerHost).replace(
+        /\/+$/,
+        '',
+      ),
+    };
+    const signingKey = await generateSigningKeyAsync();
+    const server = createServer();
+    await listen(server, resolved.port, resolved.host);
+    return new EntraEmulator(server, resolved, signingKey);
+  }
+
+  /**
+   * Stops listening and destroys every open connection, keep-alive ones included, so that a test
+   * run can exit. Safe to call more than once; minting keeps working afterwards.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= new Promise<void>((resolve, reject) => {
+      for (const timer of this.delayedAnswers) {
+        clearTimeout(timer);
+      }
+      this.delayedAnswers.clear();
+      this.server.close((error) => (error ? reject(error) : resolve()));
+      this.server.closeAllConnections();
+    });
+    return this.stopped;
+  }
+
+  /** The v2 issuer of a tenant: `{authorityHost}/{tenantId}/v2.0`. */
+  v2Issuer(tenantId: string = this.tenantId): string {
+    return formatV2Issuer(this.authorityHost, tenantId);
+  }
+
+  /** The v1 issuer of a tenant: `{v1IssuerHost}/{tenantId}/`. */
+  v1Issuer(tenantId: string = this.tenantId): string {
+    return formatV1Issuer(this.v1IssuerHost, tenantId);
+  }
+
+  /** URL of the v2 metadata of `tenant` (a GUID, domain, `common`, `organizations` or `consumers`), with `?appid=` when `appId` is given. */
+  v2MetadataUrl(tenant: string = this.tenantId, appId?: string): string {
+    return `${this.authorityHost}/${tenant}/v2.0/.well-known/openid-configuration${appIdQuery(appId)}`;
+  }
+
+  /** URL of the v1 metadata of `tenant`, with `?appid=` when `appId` is given. */
+  v1MetadataUrl(tenant: string = this.tenantId, appId?: string): string {
+    return `${this.authorityHost}/${tenant}/.well-known/openid-configuration${appIdQuery(appId)}`;
+  }
+
+  // ----- keys -----
+
+  /** `kid` of the key that signs minted tokens by default. */
+  get signingKid(): string {
+    return this.signingKey.kid;
+  }
+
+  /** `kid`s of the tenant-wide key set, as the keys endpoints publish them (app-specific keys excluded). */
+  publishedKids(): string[] {
+    return [...this.publishedKeys.keys()];
+  }
+
+  /**
+   * Makes a new key, publishes it and signs with it from now on, as Entra does without notice.
+   *
+   * @param options.keepPrevious keep publishing the previous signing key, so tokens it signed stay
+   *   verifiable (default `true`); `false` unpublishes it at once.
+   * @returns the new `kid`.
+   */
+  rotateKeys(options: { keepPrevious?: boolean } = {}): string {
+    const previous = this.signingKey;
+    const next = generateSigningKey();
+    this.remember(next);
+    this.publishedKeys.set(next.kid, next);
+    if (options.keepPrevious === false) {
+      this.publishedKeys.delete(previous.kid);
+    }
+    this.signingKey = next;
+    return next.kid;
+  }
+
+  /**
+   * Stops publishing a key (tenant-wide or app-specific). Removing the current signing key does
+   * not stop it signing: that is how a test gets a token whose `kid` the JWKS no longer lists.
+   */
+  removeKey(kid: string): void {
+    if (this.publishedKeys.delete(kid)) {
+      return;
+    }
+    for (const [appId, key] of this.appKeys) {
+      if (key.kid === kid) {
+        this.appKeys.delete(appId);
+        return;
+      }
+    }
+    throw new Error(`EntraEmulator.removeKey: no published key has kid "${kid}"`);
+  }
+
+  /** A key the keys endpoints never show, for tests of tokens with an unknown `kid`. */
+  createUnpublishedKey(): UnpublishedSigningKey {
+    const key = generateSigningKey();
+    this.remember(key);
+    return { kid: key.kid, privateKey: key.privateKey, publicKey: key.publicKey };
+  }
+
+  /**
+   * The `kid` of an application's own signing key (what Entra uses for apps with claims mapping),
+   * created on first use. It is served only under `?appid={appId}`, and from then on that query
+   * serves only this key; before it exists the query serves the tenant-wide keys, as Entra does
+   * for apps without their own key.
+   */
+  appSpecificKid(appId: string): string {
+    return this.appKey(appId).kid;
+  }
+
+  // ----- tokens -----
+
+  /**
+   * Mints a signed access token. With no options: a v2 delegated token of the default user, for
+   * this emulator's API, signed by the current signing key. Key precedence: `privateKey`, then
+   * `appId`, then the signing key.
+   *
+   * @example
+   * entra.mintAccessToken({ scopes: ['Todolist.Read'] });
+   * entra.mintAccessToken({ kind: 'app', roles: ['Todolist.Read.All'], version: 1 });
+   * entra.mintAccessToken({ expiresInSeconds: -600 }); // expired ten minutes ago
+   */
+  mintAccessToken(options: MintOptions = {}): string {
+    const key =
+      options.privateKey !== undefined
+        ? { kid: keyIdOf(options.privateKey), privateKey: options.privateKey }
+        : options.appId !== undefined
+          ? this.appKey(options.appId)
+          : this.signingKey;
+    const { header, payload } = buildAccessToken(options, {
+      tenantId: this.tenantId,
+      clientId: this.clientId,
+      clientAppId: this.clientAppId,
+      kid: key.kid,
+      v1Issuer: (tenantId) => this.v1Issuer(tenantId),
+      v2Issuer: (tenantId) => this.v2Issuer(tenantId),
+    });
+    return signRs256(header, payload, key.privateKey);
+  }
+
+  /**
+   * Low level: signs the given header and payload exactly as given (objects are JSON-encoded,
+   * strings are used verbatim) with RS256, whatever the header claims. For hostile-token tests.
+   *
+   * @param options.privateKey sign with this key.
+   * @param options.kid sign with the emulator's key of this `kid` (published, rotated out,
+   *   app-specific or unpublished); it does not touch the header.
+   * Default: the current signing key.
+   */
+  sign(
+    header: Record<string, unknown> | string,
+    payload: Record<string, unknown> | string,
+    options: { privateKey?: KeyObject; kid?: string } = {},
+  ): string {
+    let privateKey = options.privateKey;
+    if (privateKey === undefined && options.kid !== undefined) {
+      privateKey = this.knownKeys.get(options.kid)?.privateKey;
+      if (privateKey === undefined) {
+        throw new Error(`EntraEmulator.sign: the emulator has no key with kid "${options.kid}"`);
+      }
+    }
+    return signRs256(header as JwtSegment, payload as JwtSegment, privateKey ?? this.signingKey.privateKey);
+  }
+
+  // ----- observability and faults -----
+
+  /** Every request received since start or the last {@link resetRequests}, oldest first (a snapshot). */
+  get requests(): ReadonlyArray<EmulatorRequest> {
+    return [...this.log];
+  }
+
+  /** How many requests of a kind were received (all requests when `kind` is omitted), faulted ones included. */
+  requestCount(kind?: 'metadata' | 'keys'): number {
+    return kind === undefined ? this.log.length : this.log.filter((entry) => entry.kind === kind).length;
+  }
+
+  /** Forgets the recorded requests. */
+  resetRequests(): void {
+    this.log.length = 0;
+  }
+
+  /**
+   * Makes the routes of a kind fail until cleared with `null`. A fault is taken when a request
+   * arrives, so changing it does not affect answers already delayed.
+   */
+  setFault(kind: EmulatorFaultTarget, fault: EmulatorFault | null): void {
+    if (kind !== 'metadata' && kind !== 'keys' && kind !== 'all') {
+      throw new Error(`EntraEmulator.setFault: kind must be 'metadata', 'keys' or 'all', got ${String(kind)}`);
+    }
+    const validated = fault === null ? null : validateFault(fault);
+    if (kind === 'metadata' || kind === 'all') {
+      this.faults.metadata = validated;
+    }
+    if (kind === 'keys' || kind === 'all') {
+      this.faults.keys = validated;
+    }
+  }
+
+  // ----- internals -----
+
+  private remember(key: EmulatorSigningKey): void {
+    this.knownKeys.set(key.kid, key);
+  }
+
+  private appKey(appId: string): EmulatorSigningKey {
+    const id = appId.toLowerCase();
+    let key = this.appKeys.get(id);
+    if (key === undefined) {
+      key = generateSigningKey();
+      this.remember(key);
+      this.appKeys.set(id, key);
+    }
+    return key;
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    const method = request.method ?? 'GET';
+    const path = request.url ?? '/';
+    let url: URL | undefined;
+    try {
+      url = new URL(path, 'http://emulator.invalid');
+    } catch {
+      url = undefined;
+    }
+    const route = url === undefined ? undefined : matchEntraRoute(method, url.pathname, this.tenantId);
+    // Recorded before any fault so that resilience tests can count the fetches that failed.
+    this.log.push(Object.freeze({ method, path, kind: route?.kind ?? 'other', at: Date.now() }));
+
+    const fault = route === undefined ? null : this.faults[route.kind];
+    const answer = (): void => {
+      if (fault?.destroy) {
+        request.socket.destroy();
+      } else if (fault?.status !== undefined) {
+        sendJson(response, fault.status, {
+          error: 'emulated_fault',
+          error_description: `EntraEmulator.setFault answered ${fault.status}`,
+        });
+      } else if (route === undefined || url === undefined) {
+        sendJson(response, 404, { error: 'not_found' });
+      } else {
+        sendJson(response, 200, this.document(route, url), DOCUMENT_CACHE_CONTROL);
+      }
+    };
+
+    if (fault?.delayMs) {
+      const timer = setTimeout(() => {
+        this.delayedAnswers.delete(timer);
+        answer();
+      }, fault.delayMs);
+      // A pending fault must never be what keeps a test process alive.
+      timer.unref();
+      this.delayedAnswers.add(timer);
+    } else {
+      answer();
+    }
+  }
+
+  private document(route: EntraRoute, url: URL): unknown {
+    const appId = url.searchParams.get('appid') || undefined;
+    const context = { authorityHost: this.authorityHost, v1IssuerHost: this.v1IssuerHost };
+    if (route.kind === 'metadata') {
+      return route.version === 2
+        ? v2MetadataDocument(context, route.tenant, appId)
+        : v1MetadataDocument(context, route.tenant, appId);
+    }
+    const appKey = appId === undefined ? undefined : this.appKeys.get(appId.toLowerCase());
+    if (appKey !== undefined) {
+      return keysDocument(
+        [appKey],
+        route.version === 2 ? formatV2Issuer(this.authorityHost, route.tenant.issuerTenantId) : undefined,
+      );
+    }
+    return keysDocument(
+      this.publishedKeys.values(),
+      route.version === 2 ? formatV2Issuer(this.authorityHost, TENANT_ID_TEMPLATE) : undefined,
+    );
+  }
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown, cacheControl = 'no-store'): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'Content-Type': JSON_CONTENT_TYPE,
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': cacheControl,
+    // Entra allows cross-origin reads of discovery documents (SPAs fetch them from the browser).
+    'Access-Control-Allow-Origin': '*',
+  });
+  response.end(text);
+}

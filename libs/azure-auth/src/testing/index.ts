@@ -1,0 +1,19 @@
+/**
+ * `nestjs-azure-auth/testing`: a local Microsoft Entra ID emulator for tests and dev mode.
+ * Never import it from production code: it signs any token it is asked for.
+ */
+export { EntraEmulator } from './entra-emulator.js';
+export type {
+  EmulatorFault,
+  EmulatorFaultTarget,
+  EmulatorRequest,
+  EmulatorRequestKind,
+  EntraEmulatorOptions,
+  UnpublishedSigningKey,
+} from './entra-emulator.js';
+export type { MintOptions } from './access-token.js';
+export { ENTRA_EMULATOR_DEFAULTS } from './emulator-defaults.js';
+export { base64UrlEncode } from './signing-keys.js';
+export type { EntraJsonWebKey } from './signing-keys.js';
+export { decodeJwtUnverified } from './jwt.js';
+export type { DecodedJwt } from './jwt.js';

@@ -1,0 +1,95 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createPrincipal, type AzurePrincipal } from './azure-principal.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
+
+const tenantId = '11111111-2222-4333-8444-555555555555';
+
+function principal(oid: string): AzurePrincipal {
+  return createPrincipal(
+    { aud: 'api', iss: `https://login.microsoftonline.com/${tenantId}/v2.0`, tid: tenantId, exp: 4_000_000_000, sub: oid, oid, scp: 'Todolist.Read' },
+    tenantId,
+    '2.0',
+  );
+}
+
+const HOUR = 3_600_000;
+
+describe('VerifiedTokenCache', () => {
+  it('returns the principal stored for a token', () => {
+    const cache = new VerifiedTokenCache(10);
+    const alice = principal('alice');
+    cache.set('token-a', alice, 'kid-1', HOUR);
+    expect(cache.enabled).toBe(true);
+    expect(cache.get('token-a')).toBe(alice);
+    expect(cache.size).toBe(1);
+  });
+
+  it('misses for a different token, even one differing by a character', () => {
+    const cache = new VerifiedTokenCache(10);
+    cache.set('token-a', principal('alice'), 'kid-1', HOUR);
+    expect(cache.get('token-b')).toBeUndefined();
+    expect(cache.get('token-a ')).toBeUndefined();
+    expect(cache.get('token-')).toBeUndefined();
+  });
+
+  it('never holds more than maxEntries, evicting the least recently used', () => {
+    const cache = new VerifiedTokenCache(3);
+    for (let i = 0; i < 20; i++) {
+      cache.set(`token-${i}`, principal(`p${i}`), 'kid-1', HOUR);
+      expect(cache.size).toBeLessThanOrEqual(3);
+    }
+    expect(cache.size).toBe(3);
+    expect(cache.get('token-0')).toBeUndefined();
+    expect(cache.get('token-19')?.oid).toBe('p19');
+  });
+
+  it('forgets an entry after its ttl', async () => {
+    const cache = new VerifiedTokenCache(10);
+    cache.set('short', principal('a'), 'kid-1', 15);
+    cache.set('long', principal('b'), 'kid-1', HOUR);
+    expect(cache.get('short')?.oid).toBe('a');
+    await sleep(40);
+    expect(cache.get('short')).toBeUndefined();
+    expect(cache.get('long')?.oid).toBe('b');
+  });
+
+  it('does not store with a ttl of zero or less', () => {
+    const cache = new VerifiedTokenCache(10);
+    cache.set('zero', principal('a'), 'kid-1', 0);
+    cache.set('negative', principal('b'), 'kid-1', -5);
+    expect(cache.get('zero')).toBeUndefined();
+    expect(cache.get('negative')).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('dropKeys removes only the entries verified by those kids', () => {
+    const cache = new VerifiedTokenCache(10);
+    cache.set('t1', principal('a'), 'kid-old', HOUR);
+    cache.set('t2', principal('b'), 'kid-new', HOUR);
+    cache.set('t3', principal('c'), 'kid-old', HOUR);
+    cache.set('t4', principal('d'), 'kid-other', HOUR);
+    cache.dropKeys(['kid-old', 'kid-unknown']);
+    expect(cache.get('t1')).toBeUndefined();
+    expect(cache.get('t3')).toBeUndefined();
+    expect(cache.get('t2')?.oid).toBe('b');
+    expect(cache.get('t4')?.oid).toBe('d');
+    expect(cache.size).toBe(2);
+  });
+
+  it('clear empties the cache', () => {
+    const cache = new VerifiedTokenCache(10);
+    cache.set('t1', principal('a'), 'kid-1', HOUR);
+    cache.clear();
+    expect(cache.get('t1')).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('maxEntries 0 disables it', () => {
+    const cache = new VerifiedTokenCache(0);
+    cache.set('t1', principal('a'), 'kid-1', HOUR);
+    expect(cache.enabled).toBe(false);
+    expect(cache.get('t1')).toBeUndefined();
+    expect(cache.size).toBe(0);
+    expect(() => cache.dropKeys(['kid-1'])).not.toThrow();
+  });
+});
