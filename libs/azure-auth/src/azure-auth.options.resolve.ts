@@ -1,5 +1,6 @@
 import type { Agent } from 'node:http';
 import { DEFAULT_AUTHORITY_HOST } from './azure-auth.constants.js';
+import { metadataUrl } from './metadata/metadata-urls.js';
 import type {
   AzureAuthFailureEvent,
   AzureAuthModuleOptions,
@@ -10,9 +11,25 @@ import type {
 /** Thrown at module start when an option is wrong; the message names the option. */
 export class AzureAuthConfigurationError extends Error {
   override readonly name = 'AzureAuthConfigurationError';
-  constructor(option: string, problem: string) {
+  constructor(
+    readonly option: string,
+    readonly problem: string,
+  ) {
     super(`AzureAuthModule: option "${option}" ${problem}`);
   }
+}
+
+/**
+ * One OpenID metadata document to discover: workforce tenants have one per token version, B2C one
+ * per policy, other authorities one.
+ * @internal
+ */
+export interface DiscoveryEntry {
+  readonly metadataUrl: string;
+  /** Tokens routed here must carry this `ver` (workforce tenants publish v1 and v2 separately). */
+  readonly version?: AzureTokenVersion;
+  /** B2C: the policy (user flow) whose tokens this document is for. */
+  readonly policy?: string;
 }
 
 /** Tenants that stand for "any tenant of a kind" in Entra's URLs. */
@@ -22,7 +39,22 @@ export type MultiTenantKind = 'common' | 'organizations' | 'consumers';
  * Options after validation, with every default applied and lookup structures built once.
  * @internal
  */
-export interface ResolvedAzureAuthOptions {
+export interface ResolvedAzureAuthOptions extends ResolvedAuthority {
+  /** Every authority this API trusts; one unless `authorities` was given. The first is this object's own settings. */
+  readonly authorities: readonly ResolvedAuthority[];
+}
+
+/**
+ * The validated settings of one authority.
+ * @internal
+ */
+export interface ResolvedAuthority {
+  /** The metadata documents of this authority. */
+  readonly discovery: readonly DiscoveryEntry[];
+  /** Where this authority lives, for log lines. */
+  readonly label: string;
+  /** True for `authority`-based configurations (B2C, External ID, custom domains). */
+  readonly customAuthority: boolean;
   readonly tenantId: string;
   readonly multiTenant: MultiTenantKind | undefined;
   readonly clientId: string;
@@ -114,15 +146,56 @@ export function resolveAzureAuthOptions(options: AzureAuthModuleOptions): Resolv
   if (options === null || typeof options !== 'object') {
     throw new AzureAuthConfigurationError('options', 'must be an object');
   }
-  const { tenantId, clientId } = options;
-  if (typeof tenantId !== 'string' || !(GUID.test(tenantId) || DOMAIN.test(tenantId) || MULTI_TENANT.has(tenantId.toLowerCase()))) {
+  if (options.authorities === undefined) {
+    const single = resolveAuthority(options);
+    return { ...single, authorities: [single] };
+  }
+  const { authorities, ...shared } = options;
+  if (!Array.isArray(authorities) || authorities.length === 0) {
+    throw new AzureAuthConfigurationError('authorities', 'must be a non-empty array of authority configurations');
+  }
+  const resolved = authorities.map((entry, index) => {
+    try {
+      return resolveAuthority({ ...shared, ...entry });
+    } catch (error) {
+      if (error instanceof AzureAuthConfigurationError) {
+        throw new AzureAuthConfigurationError(`authorities[${index}].${error.option}`, error.problem);
+      }
+      throw error;
+    }
+  });
+  return { ...resolved[0], authorities: resolved };
+}
+
+/** The discovery documents of an `authority` URL, one per B2C policy when there are policies. */
+function authorityDiscovery(authority: string, policies: readonly string[] | undefined): DiscoveryEntry[] {
+  const base = authority.replace(/\/+$/, '');
+  if (!policies) {
+    if (base.includes('{policy}')) throw new AzureAuthConfigurationError('policies', 'must list the policies that fill {policy} in authority');
+    return [{ metadataUrl: `${base}/.well-known/openid-configuration` }];
+  }
+  return policies.map((policy) => {
+    const url = base.includes('{policy}') ? base.replace('{policy}', encodeURIComponent(policy)) : `${base}/${encodeURIComponent(policy)}/v2.0`;
+    return { metadataUrl: `${url}/.well-known/openid-configuration`, policy };
+  });
+}
+
+function resolveAuthority(options: Omit<AzureAuthModuleOptions, 'authorities'>): ResolvedAuthority {
+  const { clientId, authority } = options;
+  if (authority !== undefined && typeof authority !== 'string') {
+    throw new AzureAuthConfigurationError('authority', 'must be a URL string');
+  }
+  // With an authority URL the tenant is named by the URL; tenantId then only labels it.
+  const tenantId = options.tenantId ?? (authority !== undefined ? 'custom' : undefined);
+  const validTenant = typeof tenantId === 'string' && (authority !== undefined || GUID.test(tenantId) || DOMAIN.test(tenantId) || MULTI_TENANT.has(tenantId.toLowerCase()));
+  if (!validTenant) {
     throw new AzureAuthConfigurationError('tenantId', `must be a tenant GUID, a verified domain, or common/organizations/consumers, got ${JSON.stringify(tenantId)}`);
   }
   if (!isGuid(clientId)) {
     throw new AzureAuthConfigurationError('clientId', `must be the application (client) id GUID of the API, got ${JSON.stringify(clientId)}`);
   }
   const normalizedClientId = clientId.toLowerCase();
-  const multiTenant = MULTI_TENANT.has(tenantId.toLowerCase()) ? (tenantId.toLowerCase() as MultiTenantKind) : undefined;
+  const multiTenant = authority === undefined && MULTI_TENANT.has(tenantId.toLowerCase()) ? (tenantId.toLowerCase() as MultiTenantKind) : undefined;
 
   const audienceList = options.audience === undefined ? [normalizedClientId, `api://${normalizedClientId}`] : ([] as string[]).concat(options.audience);
   if (audienceList.length === 0 || audienceList.some((entry) => typeof entry !== 'string' || entry.length === 0)) {
@@ -157,12 +230,38 @@ export function resolveAzureAuthOptions(options: AzureAuthModuleOptions): Resolv
     throw new AzureAuthConfigurationError('tokenCache.maxEntries', 'must be a non-negative integer');
   }
 
+  const policies = options.policies;
+  if (policies !== undefined && (!Array.isArray(policies) || policies.length === 0 || policies.some((p) => typeof p !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(p)))) {
+    throw new AzureAuthConfigurationError('policies', 'must be a non-empty array of policy names (letters, digits, _ . -)');
+  }
+  if (policies !== undefined && authority === undefined) {
+    throw new AzureAuthConfigurationError('policies', 'needs authority (the B2C authority URL)');
+  }
+  const authorityHost = normalizeAuthorityHost(options.authorityHost);
+  const appId = options.appSpecificSigningKeys === true ? normalizedClientId : undefined;
+  let discovery: DiscoveryEntry[];
+  let label: string;
+  if (authority !== undefined) {
+    const url = parseSecureUrl(authority, 'authority');
+    if (url.search || url.hash) throw new AzureAuthConfigurationError('authority', 'must not carry a query or fragment');
+    label = url.href.replace(/\/+$/, '');
+    discovery = authorityDiscovery(decodeURI(label), policies).map((entry) =>
+      appId ? { ...entry, metadataUrl: `${entry.metadataUrl}?appid=${encodeURIComponent(appId)}` } : entry,
+    );
+  } else {
+    label = `${authorityHost}/${multiTenant ?? tenantId}`;
+    discovery = [...new Set(versions)].map((version) => ({ metadataUrl: metadataUrl(authorityHost, multiTenant ?? tenantId, version, appId), version }));
+  }
+
   return {
+    discovery,
+    label,
+    customAuthority: authority !== undefined,
     tenantId: multiTenant ?? tenantId,
     multiTenant,
     clientId: normalizedClientId,
     audiences: new Set(audienceList),
-    authorityHost: normalizeAuthorityHost(options.authorityHost),
+    authorityHost,
     clockToleranceSeconds: positiveNumber(options, 'clockToleranceSeconds', 300, true),
     acceptedTokenVersions: new Set(versions),
     allowedTenants,

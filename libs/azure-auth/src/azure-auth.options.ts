@@ -27,10 +27,31 @@ export interface AzureAuthModuleOptions {
   /**
    * Directory (tenant) id: a GUID or a verified domain; or `common` / `organizations` / `consumers`
    * for a multi-tenant API (then `allowedTenants`, `tenantValidator` or `allowAnyTenant` is required).
+   * Required unless `authority` (or `authorities`) is given.
    */
-  tenantId: string;
-  /** Application (client) id of this API's app registration, a GUID. */
-  clientId: string;
+  tenantId?: string;
+  /** Application (client) id of this API's app registration, a GUID. Required (per authority when `authorities` is used). */
+  clientId?: string;
+  /**
+   * The whole authority URL, for tenants whose metadata does not live at
+   * `{authorityHost}/{tenantId}`: Azure AD B2C
+   * (`https://contoso.b2clogin.com/contoso.onmicrosoft.com/{policy}/v2.0`, with `policies`),
+   * External ID (`https://contoso.ciamlogin.com/{tenantId}/v2.0`) or a custom domain. Metadata is
+   * read from `{authority}/.well-known/openid-configuration`. Replaces `tenantId` + `authorityHost`.
+   */
+  authority?: string;
+  /**
+   * B2C user flows / custom policies accepted (e.g. `['B2C_1_signupsignin', 'B2C_1_profile']`).
+   * Each has its own metadata and keys; a token's `tfp` (or `acr`) picks its policy. `authority`
+   * then holds `{policy}` where the policy name goes, or ends before it.
+   */
+  policies?: string[];
+  /**
+   * Several authorities in one API (e.g. the workforce tenant and a B2C tenant). Each entry is a
+   * complete configuration; the other options here are defaults for every entry. A token is routed
+   * by its (unverified) `iss` to exactly one entry and verified only with that entry's keys and rules.
+   */
+  authorities?: Array<Omit<AzureAuthModuleOptions, 'authorities'>>;
   /**
    * Audiences (`aud`) accepted. Default: the client id (v2 tokens) and `api://{clientId}` (v1 tokens).
    * Set it when the API exposes a custom App ID URI.

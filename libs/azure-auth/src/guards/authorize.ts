@@ -1,4 +1,4 @@
-import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import type { ResolvedAuthority } from '../azure-auth.options.resolve.js';
 import { AzureAuthErrors } from '../errors/messages.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
 
@@ -20,7 +20,7 @@ function holdsAny(granted: readonly string[], required: readonly string[]): bool
  * `@Scopes` (any-of its `scp`) and `@Roles` (any-of its `roles`), both when both are present. A
  * route with requirements only of the other kind refuses the caller. Throws 403 errors.
  */
-export function authorize(principal: AzurePrincipal, requirements: PermissionRequirements, options: ResolvedAzureAuthOptions): void {
+export function authorize(principal: AzurePrincipal, requirements: PermissionRequirements, options: ResolvedAuthority): void {
   if (options.allowedClientApps && !options.allowedClientApps.has(principal.clientId.toLowerCase())) {
     throw AzureAuthErrors.clientNotAllowed();
   }

@@ -1,8 +1,7 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import passport from 'passport';
-import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
-import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
 import { AzureAdStrategy } from '../strategy/azure-ad.strategy.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
 import { authorize } from './authorize.js';
@@ -33,7 +32,7 @@ export class AzureAuthGuard implements CanActivate {
     reflector: Reflector,
     private readonly strategy: AzureAdStrategy,
     private readonly refusals: AzureAuthRefusals,
-    @Inject(AZURE_AUTH_OPTIONS) private readonly options: ResolvedAzureAuthOptions,
+    private readonly verifier: AzureTokenVerifier,
   ) {
     this.requirements = new RouteRequirementsReader(reflector);
   }
@@ -46,7 +45,7 @@ export class AzureAuthGuard implements CanActivate {
       if (!request) throw new Error(`no request object for a ${context.getType()} call`);
       const principal = await this.authenticate(request, this.getResponse(context));
       request.user = principal;
-      authorize(principal, permissions, this.options);
+      authorize(principal, permissions, this.verifier.optionsFor(principal));
       return true;
     } catch (failure) {
       throw this.refusals.refuse(failure, context, request);

@@ -1,7 +1,6 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
-import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
 import { AzureAuthErrors } from '../errors/messages.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
 import { authorize } from './authorize.js';
@@ -22,7 +21,7 @@ export class AzurePermissionsGuard implements CanActivate {
   constructor(
     reflector: Reflector,
     private readonly refusals: AzureAuthRefusals,
-    @Inject(AZURE_AUTH_OPTIONS) private readonly options: ResolvedAzureAuthOptions,
+    private readonly verifier: AzureTokenVerifier,
   ) {
     this.requirements = new RouteRequirementsReader(reflector);
   }
@@ -34,7 +33,7 @@ export class AzurePermissionsGuard implements CanActivate {
     try {
       const principal = request?.user as AzurePrincipal | undefined;
       if (!principal || typeof principal.appOnly !== 'boolean') throw AzureAuthErrors.tokenMissing();
-      authorize(principal, permissions, this.options);
+      authorize(principal, permissions, this.verifier.optionsFor(principal));
       return true;
     } catch (failure) {
       throw this.refusals.refuse(failure, context, request);

@@ -1,22 +1,24 @@
 import type { LoggerService } from '@nestjs/common';
 import type { AzureTokenVersion } from '../azure-auth.options.js';
-import { parseSecureUrl, type ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import { parseSecureUrl, type ResolvedAuthority } from '../azure-auth.options.resolve.js';
 import { AzureAuthErrors } from '../errors/messages.js';
 import { FAILURE_BACKOFF_MS, JwksKeySet } from '../keys/jwks-key-set.js';
 import { fetchJson } from './fetch-json.js';
-import { metadataUrl } from './metadata-urls.js';
 
 /** What one metadata document tells us: who issues tokens of that version, and where its keys are. */
 export interface IssuerRoute {
-  readonly version: AzureTokenVersion;
+  /** Workforce tenants: the `ver` of the tokens this document's issuer signs. */
+  readonly version?: AzureTokenVersion;
+  /** B2C: the policy (user flow) of this document. */
+  readonly policy?: string;
   /** Exact issuer, or a template with `{tenantid}` (multi-tenant metadata). */
   readonly issuerTemplate: string;
   readonly keys: JwksKeySet;
 }
 
-/** The authority as discovered: one route per accepted token version. */
+/** The authority as discovered: one route per metadata document (token version, or B2C policy). */
 export interface DiscoveredAuthority {
-  readonly routes: ReadonlyMap<AzureTokenVersion, IssuerRoute>;
+  readonly routes: readonly IssuerRoute[];
   /** Issuer template of the v2 metadata, used to check the `issuer` of v2 keys. */
   readonly v2IssuerTemplate: string | undefined;
   readonly fetchedAt: number;
@@ -37,7 +39,7 @@ export class AuthorityMetadata {
   private lastFailureAt: number | undefined;
 
   constructor(
-    private readonly options: ResolvedAzureAuthOptions,
+    private readonly options: ResolvedAuthority,
     private readonly logger: LoggerService,
     private readonly onKeysRemoved?: (kids: readonly string[]) => void,
     private readonly now: () => number = Date.now,
@@ -66,7 +68,7 @@ export class AuthorityMetadata {
   /** Fetches metadata and then keys, without blocking the caller; failures are logged. */
   warmUp(): void {
     this.get()
-      .then((authority) => Promise.all([...authority.routes.values()].map((route) => route.keys.refresh('warm-up'))))
+      .then((authority) => Promise.all(authority.routes.map((route) => route.keys.refresh('warm-up'))))
       .catch(() => undefined);
   }
 
@@ -90,37 +92,33 @@ export class AuthorityMetadata {
   }
 
   private async load(): Promise<DiscoveredAuthority> {
-    const { authorityHost, tenantId, appSpecificSigningKeys, clientId } = this.options;
-    const appId = appSpecificSigningKeys ? clientId : undefined;
-    const versions = [...this.options.acceptedTokenVersions];
+    const { label, discovery } = this.options;
     const started = this.now();
     try {
       const documents = await Promise.all(
-        versions.map(async (version) => {
-          const url = metadataUrl(authorityHost, tenantId, version, appId);
+        discovery.map(async (entry) => {
           this.metadataFetches++;
-          return { version, url, document: await fetchJson(url, { timeoutMs: this.options.httpTimeoutMs, agent: this.options.httpAgent }) };
+          return { entry, document: await fetchJson(entry.metadataUrl, { timeoutMs: this.options.httpTimeoutMs, agent: this.options.httpAgent }) };
         }),
       );
-      const routes = new Map<AzureTokenVersion, IssuerRoute>();
-      for (const { version, url, document } of documents) {
-        const { issuer, jwksUri } = readMetadata(document, url);
-        routes.set(version, { version, issuerTemplate: issuer, keys: this.keySetFor(jwksUri) });
-      }
+      const routes: IssuerRoute[] = documents.map(({ entry, document }) => {
+        const { issuer, jwksUri } = readMetadata(document, entry.metadataUrl);
+        return { version: entry.version, policy: entry.policy, issuerTemplate: issuer, keys: this.keySetFor(jwksUri) };
+      });
       const discovered: DiscoveredAuthority = {
         routes,
-        v2IssuerTemplate: routes.get('2.0')?.issuerTemplate,
+        v2IssuerTemplate: routes.find((route) => route.version === '2.0')?.issuerTemplate,
         fetchedAt: this.now(),
       };
       this.current = discovered;
       this.lastFailureAt = undefined;
-      this.logger.log(`Discovered ${tenantId} at ${authorityHost} (${versions.join(', ')}) in ${this.now() - started} ms`);
+      this.logger.log(`Discovered ${label} (${routes.length} metadata documents) in ${this.now() - started} ms`);
       return discovered;
     } catch (error) {
       this.lastFailureAt = this.now();
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn(
-        `OpenID metadata of ${tenantId} at ${authorityHost} unavailable after ${this.now() - started} ms: ${message}` +
+        `OpenID metadata of ${label} unavailable after ${this.now() - started} ms: ${message}` +
           (this.current ? '; keeping the last good metadata' : ''),
       );
       throw error;

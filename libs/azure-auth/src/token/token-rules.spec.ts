@@ -28,9 +28,9 @@ function options(extra: Partial<AzureAuthModuleOptions> = {}): ResolvedAzureAuth
 }
 
 function authority(v2Template: string | undefined, v1Template: string | undefined): DiscoveredAuthority {
-  const routes = new Map<'1.0' | '2.0', IssuerRoute>();
-  if (v2Template) routes.set('2.0', { version: '2.0', issuerTemplate: v2Template, keys: {} as never });
-  if (v1Template) routes.set('1.0', { version: '1.0', issuerTemplate: v1Template, keys: {} as never });
+  const routes: IssuerRoute[] = [];
+  if (v2Template) routes.push({ version: '2.0', issuerTemplate: v2Template, keys: {} as never });
+  if (v1Template) routes.push({ version: '1.0', issuerTemplate: v1Template, keys: {} as never });
   return { routes, v2IssuerTemplate: v2Template, fetchedAt: 0 };
 }
 
@@ -101,13 +101,13 @@ describe('routeToken', () => {
   it('routes a v2 token of the tenant', () => {
     const route = routeToken(header(), v2(), single, options());
     expect(route).toMatchObject({ version: '2.0', issuer: v2Issuer(tenantId), tenantId, kid: 'key-1' });
-    expect(route.route).toBe(single.routes.get('2.0'));
+    expect(route.route).toBe(single.routes.find((r) => r.version === '2.0'));
   });
 
   it('routes a v1 token of the tenant', () => {
     const route = routeToken(header(), v1(), single, options());
     expect(route).toMatchObject({ version: '1.0', issuer: v1Issuer(tenantId), tenantId });
-    expect(route.route).toBe(single.routes.get('1.0'));
+    expect(route.route).toBe(single.routes.find((r) => r.version === '1.0'));
   });
 
   describe('Graph tokens', () => {

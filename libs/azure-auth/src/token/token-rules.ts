@@ -1,5 +1,5 @@
 import type { AzureTokenVersion } from '../azure-auth.options.js';
-import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import type { ResolvedAuthority } from '../azure-auth.options.resolve.js';
 import { isGuid } from '../azure-auth.options.resolve.js';
 import { GRAPH_AUDIENCES } from '../azure-auth.constants.js';
 import { AzureAuthErrors } from '../errors/messages.js';
@@ -35,7 +35,7 @@ export function routeToken(
   header: JwtHeader,
   payload: AzureAccessTokenClaims,
   authority: DiscoveredAuthority,
-  options: ResolvedAzureAuthOptions,
+  options: ResolvedAuthority,
 ): TokenRoute {
   if (isGraphToken(header, payload)) throw AzureAuthErrors.graphToken();
   if (header.alg !== 'RS256') throw AzureAuthErrors.unsupportedAlgorithm(header.alg);
@@ -44,32 +44,35 @@ export function routeToken(
   if (typeof kid !== 'string' || kid.length === 0) throw AzureAuthErrors.malformed('kid is missing or not a string');
   if (kid.length > MAX_KID_LENGTH) throw AzureAuthErrors.signingKeyNotFound(options.appSpecificSigningKeys);
 
-  const { ver } = payload;
+  const { ver, iss } = payload;
   if (ver !== '1.0' && ver !== '2.0') throw AzureAuthErrors.invalidClaims('ver');
   if (!options.acceptedTokenVersions.has(ver)) {
     throw AzureAuthErrors.versionNotAccepted(ver, [...options.acceptedTokenVersions]);
   }
-  const route = authority.routes.get(ver);
-  if (!route) throw AzureAuthErrors.versionNotAccepted(ver, [...options.acceptedTokenVersions]);
-
-  const { iss, tid } = payload;
   if (typeof iss !== 'string') throw AzureAuthErrors.invalidClaims('iss');
+  // Workforce tokens carry tid; B2C tokens may not, and their issuer names the tenant instead.
+  const tid = payload.tid ?? (options.customAuthority ? tenantOfIssuer(iss) : undefined);
   if (!isGuid(tid)) throw AzureAuthErrors.invalidClaims('tid');
-  const expected = fillIssuer(route.issuerTemplate, tid);
-  if (iss !== expected) throw AzureAuthErrors.invalidIssuer(issuerHint(iss, payload, authority, ver));
+
+  const matching = authority.routes.filter((candidate) => fillIssuer(candidate.issuerTemplate, tid) === iss);
+  if (matching.length === 0) throw AzureAuthErrors.invalidIssuer(issuerHint(iss, authority));
+  let route = matching.find((candidate) => candidate.version === undefined || candidate.version === ver);
+  if (!route) {
+    throw AzureAuthErrors.invalidIssuer(`The issuer is that of a v${matching[0].version} token but the token says ver ${ver}.`);
+  }
+  if (matching.some((candidate) => candidate.policy !== undefined)) {
+    const policy = typeof payload.tfp === 'string' ? payload.tfp : typeof payload.acr === 'string' ? payload.acr : undefined;
+    route = matching.find((candidate) => candidate.policy !== undefined && candidate.policy.toLowerCase() === policy?.toLowerCase());
+    if (!route) throw AzureAuthErrors.invalidIssuer('The token\'s policy (tfp/acr) is not one of the policies this API accepts.');
+  }
   // A concrete issuer names the tenant; the token's tid must be that tenant.
   if (tenantOfIssuer(iss) !== tid.toLowerCase()) throw AzureAuthErrors.invalidIssuer('The token\'s iss and tid name different tenants.');
   return { version: ver, route, issuer: iss, tenantId: tid.toLowerCase(), kid };
 }
 
-function issuerHint(iss: string, payload: AzureAccessTokenClaims, authority: DiscoveredAuthority, version: AzureTokenVersion): string | undefined {
-  for (const other of authority.routes.values()) {
-    if (other.version !== version && fillIssuer(other.issuerTemplate, payload.tid) === iss) {
-      return `The issuer is that of a v${other.version} token but the token says ver ${version}.`;
-    }
-  }
+function issuerHint(iss: string, authority: DiscoveredAuthority): string | undefined {
   const tokenTenant = tenantOfIssuer(iss);
-  for (const route of authority.routes.values()) {
+  for (const route of authority.routes) {
     const ours = tenantOfIssuer(route.issuerTemplate);
     if (ours && tokenTenant && ours !== tokenTenant) return 'The token was issued by another tenant than the one this API trusts (tenantId).';
   }
@@ -98,7 +101,7 @@ export function checkClaimShapes(payload: AzureAccessTokenClaims): void {
 }
 
 /** `aud` is one accepted audience (or, when allowed, an array of accepted audiences). */
-export function checkAudience(aud: unknown, options: ResolvedAzureAuthOptions): void {
+export function checkAudience(aud: unknown, options: ResolvedAuthority): void {
   const expected = [...options.audiences];
   if (typeof aud === 'string') {
     if (!options.audiences.has(aud)) throw AzureAuthErrors.invalidAudience(expected);
@@ -120,7 +123,11 @@ export function checkAudience(aud: unknown, options: ResolvedAzureAuthOptions): 
  */
 export function checkKeyIssuer(key: SigningKey, route: TokenRoute, authority: DiscoveredAuthority): void {
   if (key.issuer === undefined) return;
-  const v2Issuer = route.version === '2.0' ? route.issuer : authority.v2IssuerTemplate && fillIssuer(authority.v2IssuerTemplate, route.tenantId);
+  // Entra publishes the same keys for v1 and v2; a v1 token's key names the v2 issuer of its tenant.
+  const v2Issuer =
+    route.version === '2.0' || route.route.version === undefined
+      ? route.issuer
+      : authority.v2IssuerTemplate && fillIssuer(authority.v2IssuerTemplate, route.tenantId);
   if (!v2Issuer) return;
   if (fillIssuer(key.issuer, route.tenantId) !== v2Issuer) throw AzureAuthErrors.signingKeyIssuerMismatch();
 }
@@ -134,7 +141,7 @@ export function checkLifetime(payload: AzureAccessTokenClaims, nowSeconds: numbe
 }
 
 /** Multi-tenant APIs decide which tenants they trust; a single-tenant route already did. */
-export async function checkTenant(tenantId: string, payload: AzureAccessTokenClaims, options: ResolvedAzureAuthOptions): Promise<void> {
+export async function checkTenant(tenantId: string, payload: AzureAccessTokenClaims, options: ResolvedAuthority): Promise<void> {
   if (!options.multiTenant || options.multiTenant === 'consumers' || options.allowAnyTenant) return;
   if (options.allowedTenants?.has(tenantId)) return;
   if (options.tenantValidator && (await options.tenantValidator(tenantId, payload)) === true) return;
