@@ -98,7 +98,10 @@ export interface AzureAuthModuleOptions {
   metadataRefreshSeconds?: number;
   /** An unknown `kid` triggers at most one key refresh per this many seconds. Default 300. */
   unknownKeyRefreshIntervalSeconds?: number;
-  /** Agent for metadata and key fetches (e.g. a proxy agent). */
+  /**
+   * Agent for metadata and key fetches (e.g. a proxy agent). Default: none, or a proxy agent when
+   * `HTTPS_PROXY` / `HTTP_PROXY` is set and `NO_PROXY` does not exclude the authority.
+   */
   httpAgent?: Agent;
   /** Fetch metadata and keys at start, without delaying it. Default true. */
   warmUp?: boolean;

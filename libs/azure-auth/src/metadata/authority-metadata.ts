@@ -4,6 +4,7 @@ import { parseSecureUrl, type ResolvedAuthority } from '../azure-auth.options.re
 import { AzureAuthErrors } from '../errors/messages.js';
 import { FAILURE_BACKOFF_MS, JwksKeySet } from '../keys/jwks-key-set.js';
 import { fetchJson } from './fetch-json.js';
+import { agentFor } from './proxy-agent.js';
 
 /** What one metadata document tells us: who issues tokens of that version, and where its keys are. */
 export interface IssuerRoute {
@@ -98,7 +99,7 @@ export class AuthorityMetadata {
       const documents = await Promise.all(
         discovery.map(async (entry) => {
           this.metadataFetches++;
-          return { entry, document: await fetchJson(entry.metadataUrl, { timeoutMs: this.options.httpTimeoutMs, agent: this.options.httpAgent }) };
+          return { entry, document: await fetchJson(entry.metadataUrl, { timeoutMs: this.options.httpTimeoutMs, agent: agentFor(entry.metadataUrl, this.options.httpAgent) }) };
         }),
       );
       const routes: IssuerRoute[] = documents.map(({ entry, document }) => {
@@ -132,7 +133,7 @@ export class AuthorityMetadata {
         jwksUri,
         {
           timeoutMs: this.options.httpTimeoutMs,
-          agent: this.options.httpAgent,
+          agent: agentFor(jwksUri, this.options.httpAgent),
           maxAgeMs: this.options.keysMaxAgeSeconds * 1000,
           unknownKeyRefreshIntervalMs: this.options.unknownKeyRefreshIntervalSeconds * 1000,
           retryAfterSeconds: RETRY_AFTER_SECONDS,
