@@ -75,10 +75,10 @@ export const AzureAuthErrors = {
       description: 'Token tenant is not allowed by this API',
       hint: 'Add the tenant to allowedTenants (or tenantValidator) if it should be trusted.',
     }),
-  graphToken: () =>
+  graphToken: (clientId: string) =>
     new AzureAuthError('graph_token', {
       description: 'Token is for Microsoft Graph, not for this API',
-      hint: 'The client asked for a Graph scope such as User.Read. Request this API\'s own scope, e.g. api://{clientId}/Todolist.Read.',
+      hint: `The client asked for a Graph scope such as User.Read. Request this API's own scope instead, e.g. api://${clientId}/Todolist.Read (MSAL: scopes: ['api://${clientId}/<scope>']).`,
     }),
   insufficientPermissions: (kind: 'scope' | 'app role' | 'app permission', required: readonly string[]) =>
     new AzureAuthError('insufficient_permissions', {

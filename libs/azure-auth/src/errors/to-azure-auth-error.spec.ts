@@ -56,7 +56,7 @@ describe('toAzureAuthError', () => {
   });
 
   it('passes an AzureAuthError through unchanged', () => {
-    const original = AzureAuthErrors.graphToken();
+    const original = AzureAuthErrors.graphToken('aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee');
     const [error, unexpected] = toAzureAuthError(original, now);
     expect(error).toBe(original);
     expect(unexpected).toBe(false);

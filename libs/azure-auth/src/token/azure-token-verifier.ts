@@ -100,7 +100,7 @@ export class AzureTokenVerifier implements OnModuleInit {
   async selectKey(token: string): Promise<PendingToken> {
     if (token.length > this.options.maxTokenBytes) throw AzureAuthErrors.tokenTooLarge(this.options.maxTokenBytes);
     const { header, payload } = decodeJwt(token);
-    if (isGraphToken(header, payload)) throw AzureAuthErrors.graphToken();
+    if (isGraphToken(header, payload)) throw AzureAuthErrors.graphToken(this.options.clientId);
     const context = this.contexts.length === 1 ? this.contexts[0] : await this.contextFor(payload);
     const authority = context.metadata.peek() ?? (await context.metadata.get());
     const route = routeToken(header, payload, authority, context.options);

@@ -37,7 +37,7 @@ export function routeToken(
   authority: DiscoveredAuthority,
   options: ResolvedAuthority,
 ): TokenRoute {
-  if (isGraphToken(header, payload)) throw AzureAuthErrors.graphToken();
+  if (isGraphToken(header, payload)) throw AzureAuthErrors.graphToken(options.clientId);
   if (header.alg !== 'RS256') throw AzureAuthErrors.unsupportedAlgorithm(header.alg);
   if (header.crit !== undefined) throw AzureAuthErrors.malformed('critical header parameters are not supported');
   const { kid } = header;
