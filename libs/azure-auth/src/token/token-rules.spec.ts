@@ -375,6 +375,13 @@ describe('checkKeyIssuer', () => {
 });
 
 describe('checkLifetime', () => {
+  it('refuses an expiry further away than any token Entra issues', () => {
+    const now = 1_700_000_000;
+    expect(caught(() => checkLifetime(v2({ exp: now + 3 * 86_400 }), now, 300)).reason).toBe('invalid_claims');
+    expect(caught(() => checkLifetime(v2({ exp: 1e300 }), now, 300)).reason).toBe('invalid_claims');
+    expect(() => checkLifetime(v2({ exp: now + 86_400 }), now, 300)).not.toThrow();
+  });
+
   const now = 100_000;
 
   it('accepts a token inside its lifetime', () => {

@@ -102,15 +102,14 @@ export function checkClaimShapes(payload: AzureAccessTokenClaims): void {
 
 /** `aud` is one accepted audience (or, when allowed, an array of accepted audiences). */
 export function checkAudience(aud: unknown, options: ResolvedAuthority): void {
-  const expected = [...options.audiences];
   if (typeof aud === 'string') {
-    if (!options.audiences.has(aud)) throw AzureAuthErrors.invalidAudience(expected);
+    if (!options.audiences.has(aud)) throw AzureAuthErrors.invalidAudience([...options.audiences]);
     return;
   }
   if (Array.isArray(aud)) {
     if (!options.allowMultipleAudiences) throw AzureAuthErrors.invalidClaims('aud');
     if (aud.length === 0 || !aud.every((entry) => typeof entry === 'string' && options.audiences.has(entry))) {
-      throw AzureAuthErrors.invalidAudience(expected);
+      throw AzureAuthErrors.invalidAudience([...options.audiences]);
     }
     return;
   }
@@ -132,9 +131,16 @@ export function checkKeyIssuer(key: SigningKey, route: TokenRoute, authority: Di
   if (fillIssuer(key.issuer, route.tenantId) !== v2Issuer) throw AzureAuthErrors.signingKeyIssuerMismatch();
 }
 
-/** `exp` and `nbf` against the clock, with the configured skew. */
+/**
+ * Entra access tokens live 60 to 90 minutes (at most a day with token lifetime policies); an
+ * expiry further away than this is not a token Entra issued.
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 2 * 86_400;
+
+/** `exp` and `nbf` against the clock, with the configured skew; absurd expiries are refused. */
 export function checkLifetime(payload: AzureAccessTokenClaims, nowSeconds: number, toleranceSeconds: number): void {
   if (nowSeconds >= payload.exp + toleranceSeconds) throw AzureAuthErrors.expired(Math.floor(nowSeconds - payload.exp));
+  if (payload.exp > nowSeconds + MAX_TOKEN_LIFETIME_SECONDS) throw AzureAuthErrors.invalidClaims('exp');
   if (payload.nbf !== undefined && nowSeconds + toleranceSeconds < payload.nbf) {
     throw AzureAuthErrors.notYetValid(Math.ceil(payload.nbf - nowSeconds));
   }
