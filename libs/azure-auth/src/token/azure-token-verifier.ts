@@ -101,7 +101,10 @@ export class AzureTokenVerifier implements OnModuleInit {
     if (token.length > this.options.maxTokenBytes) throw AzureAuthErrors.tokenTooLarge(this.options.maxTokenBytes);
     const { header, payload } = decodeJwt(token);
     if (isGraphToken(header, payload)) throw AzureAuthErrors.graphToken(this.options.clientId);
+    // Claims are checked before any key is looked up: the bytes passport-jwt verifies are these.
+    checkClaimShapes(payload);
     const context = this.contexts.length === 1 ? this.contexts[0] : await this.contextFor(payload);
+    checkLifetime(payload, Date.now() / 1000, context.options.clockToleranceSeconds);
     const authority = context.metadata.peek() ?? (await context.metadata.get());
     const route = routeToken(header, payload, authority, context.options);
     const key = route.route.keys.peek(route.kid) ?? (await route.route.keys.get(route.kid));
@@ -138,10 +141,8 @@ export class AzureTokenVerifier implements OnModuleInit {
   /** The checks after the signature verified; the result is the caller. */
   async complete(pending: PendingToken, payload: AzureAccessTokenClaims): Promise<AzurePrincipal> {
     const options = pending.context.options;
-    checkClaimShapes(payload);
     checkAudience(payload.aud, options);
     const nowSeconds = Date.now() / 1000;
-    checkLifetime(payload, nowSeconds, options.clockToleranceSeconds);
     await checkTenant(pending.route.tenantId, payload, options);
     const principal = createPrincipal(payload, pending.route.tenantId, pending.route.version);
     this.authorityOf.set(principal, options);

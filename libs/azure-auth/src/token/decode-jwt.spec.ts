@@ -1,5 +1,5 @@
 import { AzureAuthError } from '../errors/azure-auth.error.js';
-import { decodeJwt } from './decode-jwt.js';
+import { decodeJwt, hasDuplicateMembers } from './decode-jwt.js';
 
 const b64 = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8').toString('base64url');
 
@@ -91,5 +91,17 @@ describe('decodeJwt', () => {
       expect((error as AzureAuthError).description).not.toContain(secret);
       expect((error as AzureAuthError).status).toBe(401);
     }
+  });
+});
+
+describe('hasDuplicateMembers', () => {
+  it('finds a top-level name given twice, also when spelled with escapes', () => {
+    expect(hasDuplicateMembers('{"alg":"none","alg":"RS256"}')).toBe(true);
+    expect(hasDuplicateMembers('{"aud":"x","a\\u0075d":"y"}')).toBe(true);
+  });
+
+  it('does not confuse nested objects, arrays or string values with top-level names', () => {
+    expect(hasDuplicateMembers('{"a":{"b":1,"b":2},"c":[{"a":1}],"d":"\\"a\\":1,","e":[1,"a"]}')).toBe(false);
+    expect(hasDuplicateMembers('{"roles":["a","a"],"x":"{\\"x\\":1}"}')).toBe(false);
   });
 });

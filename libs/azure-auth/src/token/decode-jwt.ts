@@ -9,17 +9,59 @@ export interface DecodedJwt {
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
-function decodeSegment(segment: string, name: string): Record<string, unknown> {
+/** Decodes base64url, refusing any spelling but the canonical one (one token, one encoding). */
+function decodeBase64Url(segment: string, name: string): Buffer {
   if (!BASE64URL.test(segment)) throw AzureAuthErrors.malformed(`${name} is not base64url`);
+  const bytes = Buffer.from(segment, 'base64url');
+  if (bytes.toString('base64url') !== segment) throw AzureAuthErrors.malformed(`${name} is not canonical base64url`);
+  return bytes;
+}
+
+/**
+ * Whether a JSON object (already known to parse) names a top-level member twice. `JSON.parse`
+ * silently keeps the last one, so `{"alg":"none","alg":"RS256"}` would mean different things to
+ * different parsers (RFC 7515 section 4: refuse it).
+ */
+export function hasDuplicateMembers(json: string): boolean {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectName = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let end = i + 1;
+      while (json.charCodeAt(end) !== 0x22) end += json.charCodeAt(end) === 0x5c /* \ */ ? 2 : 1;
+      if (depth === 1 && expectName) {
+        const name = JSON.parse(json.slice(i, end + 1)) as string;
+        if (seen.has(name)) return true;
+        seen.add(name);
+        expectName = false;
+      }
+      i = end;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth++;
+      expectName = depth === 1;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    } else if (c === 0x2c /* , */ && depth === 1) {
+      expectName = true;
+    }
+  }
+  return false;
+}
+
+function decodeSegment(segment: string, name: string): Record<string, unknown> {
+  const text = decodeBase64Url(segment, name).toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     throw AzureAuthErrors.malformed(`${name} is not JSON`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw AzureAuthErrors.malformed(`${name} is not a JSON object`);
   }
+  if (hasDuplicateMembers(text)) throw AzureAuthErrors.malformed(`${name} names a member twice`);
   return parsed as Record<string, unknown>;
 }
 
@@ -37,7 +79,7 @@ export function decodeJwt(token: string): DecodedJwt {
   if (second === first + 1 || second === token.length - 1) {
     throw AzureAuthErrors.malformed('empty part');
   }
-  if (!BASE64URL.test(token.slice(second + 1))) throw AzureAuthErrors.malformed('signature is not base64url');
+  decodeBase64Url(token.slice(second + 1), 'signature');
   return {
     header: decodeSegment(token.slice(0, first), 'header') as JwtHeader,
     payload: decodeSegment(token.slice(first + 1, second), 'payload') as AzureAccessTokenClaims,

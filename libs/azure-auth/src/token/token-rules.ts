@@ -137,10 +137,14 @@ export function checkKeyIssuer(key: SigningKey, route: TokenRoute, authority: Di
  */
 export const MAX_TOKEN_LIFETIME_SECONDS = 2 * 86_400;
 
-/** `exp` and `nbf` against the clock, with the configured skew; absurd expiries are refused. */
+/** `exp` and `nbf` against the clock, with the configured skew; absurd times are refused. */
 export function checkLifetime(payload: AzureAccessTokenClaims, nowSeconds: number, toleranceSeconds: number): void {
+  const latest = nowSeconds + MAX_TOKEN_LIFETIME_SECONDS;
+  for (const claim of ['exp', 'nbf', 'iat'] as const) {
+    const value = payload[claim];
+    if (value !== undefined && (value <= 0 || value > latest)) throw AzureAuthErrors.invalidClaims(claim);
+  }
   if (nowSeconds >= payload.exp + toleranceSeconds) throw AzureAuthErrors.expired(Math.floor(nowSeconds - payload.exp));
-  if (payload.exp > nowSeconds + MAX_TOKEN_LIFETIME_SECONDS) throw AzureAuthErrors.invalidClaims('exp');
   if (payload.nbf !== undefined && nowSeconds + toleranceSeconds < payload.nbf) {
     throw AzureAuthErrors.notYetValid(Math.ceil(payload.nbf - nowSeconds));
   }
