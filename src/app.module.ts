@@ -1,9 +1,34 @@
-import { Module } from '@nestjs/common';
-import { AzureAuthModule } from 'nestjs-azure-auth';
+import { Module, ValidationPipe, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AzureAuthGuard, AzureAuthModule, type AzureAuthModuleOptions } from 'nestjs-azure-auth';
+import { HealthModule } from './health/health.module.js';
+import { MeModule } from './me/me.module.js';
+import { TodoListModule } from './todolist/todolist.module.js';
 
-@Module({
-  imports: [
-    AzureAuthModule.forRoot({ tenantId: process.env.AZURE_TENANT_ID ?? 'organizations', clientId: process.env.AZURE_CLIENT_ID ?? '', allowAnyTenant: true }),
-  ],
-})
-export class AppModule {}
+/** What {@link AppModule.register} needs: the module options, and in dev mode the emulator's module. */
+export interface AppModuleOptions {
+  auth: AzureAuthModuleOptions;
+  imports?: ModuleMetadata['imports'];
+}
+
+/**
+ * The TodoList API. Every route needs a valid Entra access token (the guard is global) unless it
+ * says `@Public()`; the routes state what else they need with `@Scopes`, `@AppPermissions` and `@Roles`.
+ */
+@Module({})
+export class AppModule {
+  static register(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [AzureAuthModule.forRoot(options.auth), HealthModule, MeModule, TodoListModule, ...(options.imports ?? [])],
+      providers: [
+        // Secure by default: a route added later without decorators still needs a valid token.
+        { provide: APP_GUARD, useClass: AzureAuthGuard },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+        },
+      ],
+    };
+  }
+}

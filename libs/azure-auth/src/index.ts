@@ -7,7 +7,7 @@ export type {
   AzureTokenVersion,
 } from './azure-auth.options.js';
 export { AzureAuthConfigurationError, type ResolvedAzureAuthOptions } from './azure-auth.options.resolve.js';
-export { AZURE_AD_STRATEGY, AZURE_AUTH_OPTIONS, AZURE_AUTH_MODULE_OPTIONS } from './azure-auth.constants.js';
+export { AZURE_AD_STRATEGY, AZURE_AUTH_OPTIONS, AZURE_AUTH_MODULE_OPTIONS, DEFAULT_AUTHORITY_HOST } from './azure-auth.constants.js';
 
 export { AzureAuthGuard } from './guards/azure-auth.guard.js';
 export { AzurePermissionsGuard } from './guards/azure-permissions.guard.js';

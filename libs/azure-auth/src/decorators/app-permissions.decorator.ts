@@ -8,7 +8,8 @@ export const AppPermissionsMetadata = Reflector.createDecorator<readonly string[
 /**
  * Application permissions: an app-only token (an application calling as itself) whose `roles`
  * holds **any one** of `names`, exact and case-sensitive. A user's token never passes, even when
- * the user has an app role of the same name. A handler's decorator replaces the controller's.
+ * the user has an app role of the same name. A handler that carries any
+ * of `@Public`, `@Scopes`, `@AppPermissions`, `@Roles` replaces all of the controller's.
  *
  * @example
  * ```ts

@@ -8,8 +8,8 @@ export const RolesMetadata = Reflector.createDecorator<readonly string[]>({ key:
 /**
  * App roles of a signed-in user: a delegated token whose `roles` holds **any one** of `names`,
  * exact and case-sensitive. App-only tokens are judged by `@AppPermissions` instead. When a route
- * also has `@Scopes`, a user needs both a listed scope and a listed role. A handler's decorator
- * replaces the controller's.
+ * also has `@Scopes`, a user needs both a listed scope and a listed role. A handler that carries
+ * any of `@Public`, `@Scopes`, `@AppPermissions`, `@Roles` replaces all of the controller's.
  *
  * @example
  * ```ts

@@ -7,9 +7,10 @@ export const ScopesMetadata = Reflector.createDecorator<readonly string[]>({ key
 
 /**
  * Delegated permissions: a user's token (never an app-only token) whose `scp` holds **any one**
- * of `names`, compared as exact, case-sensitive whole words. A handler's decorator replaces the
- * controller's. Delegated callers must also satisfy `@Roles` when both are present; app-only
- * callers are judged by `@AppPermissions` alone.
+ * of `names`, compared as exact, case-sensitive whole words. Delegated callers must also satisfy
+ * `@Roles` when both are present; app-only callers are judged by `@AppPermissions` alone. A handler
+ * that carries any of `@Public`, `@Scopes`, `@AppPermissions`, `@Roles` replaces all of the
+ * controller's.
  *
  * @example
  * ```ts

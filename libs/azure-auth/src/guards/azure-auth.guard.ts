@@ -41,14 +41,15 @@ export class AzureAuthGuard implements CanActivate {
     const { isPublic, permissions } = this.requirements.read(context);
     if (isPublic) return true;
     const request = this.getRequest(context);
+    const response = this.getResponse(context);
     try {
       if (!request) throw new Error(`no request object for a ${context.getType()} call`);
-      const principal = await this.authenticate(request, this.getResponse(context));
+      const principal = await this.authenticate(request, response);
       request.user = principal;
       authorize(principal, permissions, this.verifier.optionsFor(principal));
       return true;
     } catch (failure) {
-      throw this.refusals.refuse(failure, context, request);
+      throw this.refusals.refuse(failure, request, response);
     }
   }
 
@@ -61,10 +62,15 @@ export class AzureAuthGuard implements CanActivate {
     return getResponseOf(context);
   }
 
-  /** Runs the strategy instance itself (not a global name), so several apps in one process never mix. */
+  /**
+   * Runs our strategy instance (not a global name, so several apps in one process never mix).
+   * Passport attaches a request's success/fail callbacks to the strategy object it is given, so
+   * each request gets its own object derived from the strategy, or concurrent requests would
+   * answer each other.
+   */
   private authenticate(request: TransportObject, response: TransportObject | undefined): Promise<AzurePrincipal> {
     return new Promise((resolve, reject) => {
-      const middleware = passport.authenticate(this.strategy, { session: false }, (error: unknown, user: AzurePrincipal | false, info: unknown) => {
+      const middleware = passport.authenticate(Object.create(this.strategy) as AzureAdStrategy, { session: false }, (error: unknown, user: AzurePrincipal | false, info: unknown) => {
         if (error) reject(error);
         else if (!user) reject(info);
         else resolve(user);

@@ -4,7 +4,7 @@ import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
 import { AzureAuthErrors } from '../errors/messages.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
 import { authorize } from './authorize.js';
-import { getRequestOf, type TransportObject } from './execution-context.js';
+import { getRequestOf, getResponseOf, type TransportObject } from './execution-context.js';
 import { AzureAuthRefusals } from './refusal.js';
 import { RouteRequirementsReader } from './route-requirements.js';
 
@@ -36,11 +36,15 @@ export class AzurePermissionsGuard implements CanActivate {
       authorize(principal, permissions, this.verifier.optionsFor(principal));
       return true;
     } catch (failure) {
-      throw this.refusals.refuse(failure, context, request);
+      throw this.refusals.refuse(failure, request, this.getResponse(context));
     }
   }
 
   protected getRequest(context: ExecutionContext): TransportObject | undefined {
     return getRequestOf(context);
+  }
+
+  protected getResponse(context: ExecutionContext): TransportObject | undefined {
+    return getResponseOf(context);
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
 import type { AzureAuthFailureEvent } from '../azure-auth.options.js';
 import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
@@ -7,7 +7,7 @@ import { toAzureAuthError } from '../errors/to-azure-auth-error.js';
 import { buildWwwAuthenticate } from '../errors/www-authenticate.js';
 import { extractBearerToken } from '../strategy/extract-bearer-token.js';
 import { decodeJwt } from '../token/decode-jwt.js';
-import { getResponseOf, setResponseHeader, type TransportObject } from './execution-context.js';
+import { setResponseHeader, type TransportObject } from './execution-context.js';
 
 function safeString(value: unknown): string | undefined {
   return typeof value === 'string' && value.length <= 256 ? value : undefined;
@@ -25,7 +25,7 @@ export class AzureAuthRefusals {
 
   constructor(@Inject(AZURE_AUTH_OPTIONS) private readonly options: ResolvedAzureAuthOptions) {}
 
-  refuse(failure: unknown, context: ExecutionContext, request: TransportObject | undefined): AzureAuthException {
+  refuse(failure: unknown, request: TransportObject | undefined, response: TransportObject | undefined): AzureAuthException {
     const [error, unexpected] = toAzureAuthError(failure);
     if (unexpected) {
       const cause = failure instanceof Error ? `${failure.name}: ${failure.message}` : typeof failure;
@@ -33,7 +33,6 @@ export class AzureAuthRefusals {
     } else {
       this.logger.debug(`Refused ${error.status} ${error.reason}: ${error.description}${error.hint ? ` (${error.hint})` : ''}`);
     }
-    const response = getResponseOf(context);
     const challenge = buildWwwAuthenticate(error, this.options.realm);
     if (challenge) setResponseHeader(response, 'WWW-Authenticate', challenge);
     if (error.retryAfterSeconds !== undefined) setResponseHeader(response, 'Retry-After', String(error.retryAfterSeconds));

@@ -6,6 +6,8 @@ import { RolesMetadata } from '../decorators/roles.decorator.js';
 import { ScopesMetadata } from '../decorators/scopes.decorator.js';
 import type { PermissionRequirements } from './authorize.js';
 
+const DECORATORS = [PublicMetadata, ScopesMetadata, AppPermissionsMetadata, RolesMetadata] as const;
+
 /** What the decorators of one handler (and its class) say, read handler-first. */
 export interface RouteRequirements {
   readonly isPublic: boolean;
@@ -26,13 +28,15 @@ export class RouteRequirementsReader {
     const handler = context.getHandler();
     let requirements = this.byHandler.get(handler);
     if (!requirements) {
-      const targets = [handler, context.getClass()];
+      // A handler that states any requirement replaces the controller's requirements as a whole:
+      // mixing a controller's @Scopes with a handler's @AppPermissions would let the wrong caller in.
+      const target = DECORATORS.some((decorator) => this.reflector.get(decorator, handler) !== undefined) ? handler : context.getClass();
       requirements = {
-        isPublic: this.reflector.getAllAndOverride(PublicMetadata, targets) === true,
+        isPublic: this.reflector.get(PublicMetadata, target) === true,
         permissions: {
-          scopes: this.reflector.getAllAndOverride(ScopesMetadata, targets),
-          appPermissions: this.reflector.getAllAndOverride(AppPermissionsMetadata, targets),
-          roles: this.reflector.getAllAndOverride(RolesMetadata, targets),
+          scopes: this.reflector.get(ScopesMetadata, target),
+          appPermissions: this.reflector.get(AppPermissionsMetadata, target),
+          roles: this.reflector.get(RolesMetadata, target),
         },
       };
       this.byHandler.set(handler, requirements);

@@ -1,0 +1,56 @@
+import { Reflector } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { AppPermissions } from '../decorators/app-permissions.decorator.js';
+import { Public } from '../decorators/public.decorator.js';
+import { Roles } from '../decorators/roles.decorator.js';
+import { Scopes } from '../decorators/scopes.decorator.js';
+import { RouteRequirementsReader } from './route-requirements.js';
+
+@Scopes('Todolist.Read')
+@Roles('Reader')
+class GuardedController {
+  inherits() {}
+
+  @AppPermissions('Todolist.Read.All')
+  daemonOnly() {}
+
+  @Public()
+  open() {}
+}
+
+@Public()
+class PublicController {
+  open() {}
+
+  @Scopes('Todolist.Read')
+  guarded() {}
+}
+
+function read(controller: new () => object, handler: string) {
+  const context = new ExecutionContextHost([]);
+  context.setType('http');
+  Object.assign(context, { getClass: () => controller, getHandler: () => (controller.prototype as Record<string, unknown>)[handler] });
+  return new RouteRequirementsReader(new Reflector()).read(context);
+}
+
+describe('RouteRequirementsReader', () => {
+  it('gives a handler without decorators the controller requirements', () => {
+    expect(read(GuardedController, 'inherits')).toEqual({
+      isPublic: false,
+      permissions: { scopes: ['Todolist.Read'], roles: ['Reader'], appPermissions: undefined },
+    });
+  });
+
+  it('replaces all controller requirements when the handler states any (no merging of kinds)', () => {
+    expect(read(GuardedController, 'daemonOnly')).toEqual({
+      isPublic: false,
+      permissions: { scopes: undefined, roles: undefined, appPermissions: ['Todolist.Read.All'] },
+    });
+    expect(read(GuardedController, 'open').isPublic).toBe(true);
+  });
+
+  it('guards a handler with @Scopes inside a @Public controller', () => {
+    expect(read(PublicController, 'open').isPublic).toBe(true);
+    expect(read(PublicController, 'guarded')).toEqual({ isPublic: false, permissions: { scopes: ['Todolist.Read'], roles: undefined, appPermissions: undefined } });
+  });
+});

@@ -1,0 +1,104 @@
+import { AppConfigError, DEFAULT_PORT, DEV_MODE_HOST, parseAppConfig } from './app-config.js';
+
+const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const CLIENT = '11111111-2222-4333-8444-555555555555';
+const OTHER_TENANT = '0b3d7a1c-9e2f-4d6b-8a5c-1f2e3d4c5b6a';
+
+function refusal(env: Record<string, string>): string {
+  try {
+    parseAppConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppConfigError);
+    return (error as Error).message;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('parseAppConfig', () => {
+  it('runs in dev mode on loopback when neither variable is set', () => {
+    expect(parseAppConfig({})).toEqual({ mode: 'dev', port: DEFAULT_PORT, host: DEV_MODE_HOST });
+    expect(DEV_MODE_HOST).toBe('127.0.0.1');
+  });
+
+  it('treats blank variables as unset', () => {
+    expect(parseAppConfig({ AZURE_TENANT_ID: '', AZURE_CLIENT_ID: '  ', PORT: '' })).toEqual({ mode: 'dev', port: 3000, host: '127.0.0.1' });
+  });
+
+  it('validates against the configured tenant when both are set, binding every interface by default', () => {
+    expect(parseAppConfig({ AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT })).toEqual({
+      mode: 'azure',
+      auth: { tenantId: TENANT, clientId: CLIENT },
+      port: 3000,
+      host: undefined,
+    });
+  });
+
+  it('passes the authority host through and trims values', () => {
+    const config = parseAppConfig({
+      AZURE_TENANT_ID: ` ${TENANT} `,
+      AZURE_CLIENT_ID: CLIENT,
+      AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us',
+      PORT: '8080',
+      HOST: '0.0.0.0',
+    });
+    expect(config).toEqual({
+      mode: 'azure',
+      auth: { tenantId: TENANT, clientId: CLIENT, authorityHost: 'https://login.microsoftonline.us' },
+      port: 8080,
+      host: '0.0.0.0',
+    });
+  });
+
+  it('names the missing variable when only one of the two is set', () => {
+    expect(refusal({ AZURE_TENANT_ID: TENANT })).toMatch(/^AZURE_CLIENT_ID is missing/);
+    expect(refusal({ AZURE_CLIENT_ID: CLIENT })).toMatch(/^AZURE_TENANT_ID is missing/);
+    expect(refusal({ AZURE_CLIENT_ID: CLIENT, AZURE_TENANT_ID: ' ' })).toMatch(/^AZURE_TENANT_ID is missing/);
+  });
+
+  it.each(['common', 'organizations', 'Organizations'])('requires AZURE_ALLOWED_TENANTS for %s', (tenant) => {
+    expect(refusal({ AZURE_TENANT_ID: tenant, AZURE_CLIENT_ID: CLIENT })).toMatch(/AZURE_ALLOWED_TENANTS is required/);
+  });
+
+  it('parses AZURE_ALLOWED_TENANTS as a comma list for a multi-tenant API', () => {
+    const config = parseAppConfig({
+      AZURE_TENANT_ID: 'organizations',
+      AZURE_CLIENT_ID: CLIENT,
+      AZURE_ALLOWED_TENANTS: ` ${TENANT}, ${OTHER_TENANT},`,
+    });
+    expect(config).toMatchObject({ mode: 'azure', auth: { tenantId: 'organizations', allowedTenants: [TENANT, OTHER_TENANT] } });
+  });
+
+  it('leaves consumers (a single tenant) without an allow-list', () => {
+    expect(parseAppConfig({ AZURE_TENANT_ID: 'consumers', AZURE_CLIENT_ID: CLIENT })).toMatchObject({ auth: { tenantId: 'consumers' } });
+  });
+
+  it('refuses an AZURE_ALLOWED_TENANTS entry that is not a GUID, or an empty list', () => {
+    const env = { AZURE_TENANT_ID: 'common', AZURE_CLIENT_ID: CLIENT };
+    expect(refusal({ ...env, AZURE_ALLOWED_TENANTS: `${TENANT},contoso.com` })).toMatch(/AZURE_ALLOWED_TENANTS must be .*GUIDs, got "contoso\.com"/);
+    expect(refusal({ ...env, AZURE_ALLOWED_TENANTS: ' , ' })).toMatch(/AZURE_ALLOWED_TENANTS must be/);
+  });
+
+  it('refuses AZURE_ALLOWED_TENANTS with a single-tenant AZURE_TENANT_ID rather than ignoring it', () => {
+    expect(refusal({ AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_ALLOWED_TENANTS: OTHER_TENANT })).toMatch(
+      /AZURE_ALLOWED_TENANTS applies only when AZURE_TENANT_ID is common or organizations/,
+    );
+  });
+
+  it('does not fall back to dev mode when only the optional Azure variables are set', () => {
+    expect(refusal({ AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us' })).toMatch(/^AZURE_AUTHORITY_HOST is set but AZURE_TENANT_ID and AZURE_CLIENT_ID are not/);
+    expect(refusal({ AZURE_ALLOWED_TENANTS: TENANT })).toMatch(/^AZURE_ALLOWED_TENANTS is set/);
+  });
+
+  it('never runs dev mode in production', () => {
+    expect(refusal({ NODE_ENV: 'production' })).toMatch(/AZURE_TENANT_ID and AZURE_CLIENT_ID are not set and NODE_ENV is production/);
+    expect(parseAppConfig({ NODE_ENV: 'production', AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT }).mode).toBe('azure');
+  });
+
+  it.each(['abc', '-1', '65536', '3000.5', '0x10'])('refuses PORT=%s', (port) => {
+    expect(refusal({ PORT: port })).toMatch(/^PORT must be a port number/);
+  });
+
+  it('accepts PORT=0 (any free port)', () => {
+    expect(parseAppConfig({ PORT: '0' })).toMatchObject({ port: 0 });
+  });
+});

@@ -1,0 +1,130 @@
+import type { MintOptions } from 'nestjs-azure-auth/testing';
+
+/** One ready-to-paste call printed in dev mode. */
+export interface DevExample {
+  /** One word naming the caller, first on the comment line. */
+  readonly caller: string;
+  /** Who the caller is and why the answer is what it is; no parentheses. */
+  readonly description: string;
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly body?: Readonly<Record<string, unknown>>;
+  /** The status the API answers; printed so that the line can be checked by eye and by test. */
+  readonly expectedStatus: number;
+  readonly token: MintOptions;
+}
+
+const MICROSOFT_GRAPH = '00000003-0000-0000-c000-000000000000';
+
+/**
+ * The calls dev mode prints, in an order that tells a story: the writer adds an item, the same
+ * user reading sees it, the daemon sees everyone's, and two callers are refused.
+ */
+export const DEV_EXAMPLES: readonly DevExample[] = Object.freeze([
+  {
+    caller: 'writer',
+    description: 'user, scope Todolist.ReadWrite',
+    method: 'POST',
+    path: '/api/todolist',
+    body: { description: 'Try nestjs-azure-auth' },
+    expectedStatus: 201,
+    token: { scopes: ['Todolist.ReadWrite'] },
+  },
+  {
+    caller: 'reader',
+    description: 'the same user, scope Todolist.Read: sees their own items',
+    method: 'GET',
+    path: '/api/todolist',
+    expectedStatus: 200,
+    token: { scopes: ['Todolist.Read'] },
+  },
+  {
+    caller: 'daemon',
+    description: 'app-only, app permission Todolist.Read.All: sees the items of every user',
+    method: 'GET',
+    path: '/api/todolist',
+    expectedStatus: 200,
+    token: { kind: 'app', roles: ['Todolist.Read.All'] },
+  },
+  {
+    caller: 'admin',
+    description: 'user, scope Todolist.Read and app role TaskAdmin',
+    method: 'GET',
+    path: '/api/admin',
+    expectedStatus: 200,
+    token: { scopes: ['Todolist.Read'], roles: ['TaskAdmin'] },
+  },
+  {
+    caller: 'reader',
+    description: 'refused: writing needs scope Todolist.ReadWrite',
+    method: 'POST',
+    path: '/api/todolist',
+    body: { description: 'Not allowed' },
+    expectedStatus: 403,
+    token: { scopes: ['Todolist.Read'] },
+  },
+  {
+    caller: 'graph',
+    description: 'refused: a Microsoft Graph token, what a SPA gets when it asks for User.Read instead of the scope of this API',
+    method: 'GET',
+    path: '/api/me',
+    expectedStatus: 401,
+    token: { scopes: ['User.Read'], audience: MICROSOFT_GRAPH, header: { nonce: 'graph-only' } },
+  },
+]);
+
+/** Quotes a word for POSIX shells only when it needs it, so URLs stay readable. */
+export function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The curl command for one example. */
+export function curlCommand(example: DevExample, baseUrl: string, token: string): string {
+  const words = ['curl', '-i'];
+  if (example.method !== 'GET') words.push('-X', example.method);
+  words.push('-H', shellWord(`Authorization: Bearer ${token}`));
+  if (example.body !== undefined) {
+    words.push('-H', shellWord('Content-Type: application/json'), '-d', shellWord(JSON.stringify(example.body)));
+  }
+  words.push(shellWord(`${baseUrl}${example.path}`));
+  return words.join(' ');
+}
+
+/** The comment line above a curl command: `# caller (description): METHOD /path -> status`. */
+export function exampleHeading(example: DevExample): string {
+  return `# ${example.caller} (${example.description}): ${example.method} ${example.path} -> ${example.expectedStatus}`;
+}
+
+/** What {@link formatDevExamples} prints about the emulator. */
+export interface DevExamplesContext {
+  readonly baseUrl: string;
+  readonly authorityHost: string;
+  readonly tenantId: string;
+  readonly clientId: string;
+  /** Mints a token for an example; the lifetime is set by the caller. */
+  readonly mint: (options: MintOptions) => string;
+  /** Lifetime of the printed tokens, in seconds. */
+  readonly lifetimeSeconds: number;
+  readonly now?: Date;
+}
+
+/** The whole dev-mode block: an explanation, then one heading and one curl command per example. */
+export function formatDevExamples(context: DevExamplesContext, examples: readonly DevExample[] = DEV_EXAMPLES): string {
+  const now = context.now ?? new Date();
+  const issuedAt = Math.floor(now.getTime() / 1000);
+  const expiresAt = new Date((issuedAt + context.lifetimeSeconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // Every line that is not a command is a shell comment, so pasting the whole block is harmless.
+  const lines = [
+    '',
+    '# Dev mode: AZURE_TENANT_ID and AZURE_CLIENT_ID are not set, so this API trusts only a local Entra emulator',
+    `# at ${context.authorityHost} (tenant ${context.tenantId}, API client id ${context.clientId}).`,
+    `# Paste these calls into a terminal; their tokens are valid until ${expiresAt} (restart for fresh ones).`,
+    '',
+  ];
+  for (const example of examples) {
+    const token = context.mint({ ...example.token, issuedAt, expiresInSeconds: context.lifetimeSeconds });
+    lines.push(exampleHeading(example), curlCommand(example, context.baseUrl, token), '');
+  }
+  lines.push('# Set AZURE_TENANT_ID and AZURE_CLIENT_ID to validate tokens from your own tenant instead.', '');
+  return lines.join('\n');
+}

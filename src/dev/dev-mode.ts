@@ -1,0 +1,42 @@
+import type { DynamicModule } from '@nestjs/common';
+import type { AzureAuthModuleOptions } from 'nestjs-azure-auth';
+import { EntraEmulator } from 'nestjs-azure-auth/testing';
+import { DevEmulatorModule } from './dev-emulator.module.js';
+import { formatDevExamples } from './dev-examples.js';
+
+/** Entra's usual access-token lifetime is about an hour; the printed tokens last as long. */
+const TOKEN_LIFETIME_SECONDS = 3600;
+
+/** A running dev mode: the emulator, the module options that trust it, and the printed examples. */
+export interface DevMode {
+  /** Options for `AzureAuthModule.forRoot` pointing at the emulator. */
+  readonly auth: AzureAuthModuleOptions;
+  /** Stops the emulator when the app closes. */
+  readonly module: DynamicModule;
+  /** The block of ready-to-paste curl commands for an API listening at `baseUrl`, with fresh tokens. */
+  examples(baseUrl: string): string;
+  /** For a start that failed before the app took ownership of the emulator. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a local Entra emulator on loopback, in this process. Loaded only in dev mode, so a
+ * configured API never even imports the emulator.
+ */
+export async function startDevMode(): Promise<DevMode> {
+  const entra = await EntraEmulator.start();
+  return {
+    auth: { tenantId: entra.tenantId, clientId: entra.clientId, authorityHost: entra.authorityHost },
+    module: DevEmulatorModule.forEmulator(entra),
+    examples: (baseUrl) =>
+      formatDevExamples({
+        baseUrl,
+        authorityHost: entra.authorityHost,
+        tenantId: entra.tenantId,
+        clientId: entra.clientId,
+        mint: (options) => entra.mintAccessToken(options),
+        lifetimeSeconds: TOKEN_LIFETIME_SECONDS,
+      }),
+    stop: () => entra.stop(),
+  };
+}

@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { TodoListAdminController } from './todolist-admin.controller.js';
+import { TodoListController } from './todolist.controller.js';
+import { TodoListService } from './todolist.service.js';
+
+@Module({
+  controllers: [TodoListController, TodoListAdminController],
+  providers: [TodoListService],
+})
+export class TodoListModule {}

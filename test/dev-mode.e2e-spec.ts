@@ -1,0 +1,196 @@
+import { decodeJwtUnverified } from 'nestjs-azure-auth/testing';
+import {
+  BUILD_TIMEOUT_MS,
+  ensureSampleAppBuilt,
+  runSampleAppToExit,
+  startSampleApp,
+  stopAllSampleApps,
+  type SampleApp,
+} from './support/sample-app-process.js';
+
+/** One block of the dev-mode output: the heading's promise and the command that should keep it. */
+interface PrintedCall {
+  caller: string;
+  description: string;
+  method: string;
+  path: string;
+  expectedStatus: number;
+  request: { method: string; url: string; headers: Record<string, string>; body?: string };
+}
+
+const HEADING = /^# ([\w-]+) \((.+)\): ([A-Z]+) (\/\S*) -> (\d{3})$/;
+
+/** Splits a command line as a POSIX shell would, for the quoting a pasted command uses: '…', "…" and backslashes. */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i];
+    if (char === ' ' || char === '\t') {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (char === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) throw new Error(`unterminated ' in: ${line.slice(0, 80)}`);
+      word = (word ?? '') + line.slice(i + 1, end);
+      i = end;
+    } else if (char === '"') {
+      const end = line.indexOf('"', i + 1);
+      if (end < 0) throw new Error(`unterminated " in: ${line.slice(0, 80)}`);
+      const inner = line.slice(i + 1, end);
+      if (/[$`\\]/.test(inner)) throw new Error(`the shell would expand ${inner}`);
+      word = (word ?? '') + inner;
+      i = end;
+    } else if (char === '\\') {
+      word = (word ?? '') + line[++i];
+    } else {
+      // A character the shell would treat specially means the printed command is not paste-safe.
+      if (/[$`;&|<>(){}*?[\]!]/.test(char) || (word === undefined && /[#~]/.test(char))) {
+        throw new Error(`unquoted shell metacharacter ${char} in: ${line.slice(0, 80)}`);
+      }
+      word = (word ?? '') + char;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+/** Reads a curl command the way curl would, for the options dev mode uses; anything else is an error. */
+function parseCurl(line: string): PrintedCall['request'] {
+  const [command, ...args] = shellWords(line);
+  if (command !== 'curl') throw new Error(`not a curl command: ${line.slice(0, 80)}`);
+  let method: string | undefined;
+  let url: string | undefined;
+  let body: string | undefined;
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '-i' || arg === '--include') continue;
+    if (arg === '-X' || arg === '--request') method = args[++i];
+    else if (arg === '-H' || arg === '--header') {
+      const header = args[++i];
+      const colon = header.indexOf(':');
+      headers[header.slice(0, colon).trim().toLowerCase()] = header.slice(colon + 1).trim();
+    } else if (arg === '-d' || arg === '--data' || arg === '--data-raw') body = args[++i];
+    else if (arg.startsWith('-')) throw new Error(`unexpected curl option ${arg}`);
+    else if (url === undefined) url = arg;
+    else throw new Error(`two URLs in one command: ${url} and ${arg}`);
+  }
+  if (url === undefined) throw new Error('curl command without a URL');
+  // curl sends -d as a form unless told otherwise; dev mode must say JSON itself.
+  if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+  return { method: method ?? (body === undefined ? 'GET' : 'POST'), url, headers, body };
+}
+
+function parseDevOutput(output: string): PrintedCall[] {
+  const lines = output.split(/\r?\n/);
+  const calls: PrintedCall[] = [];
+  lines.forEach((line, index) => {
+    const heading = HEADING.exec(line);
+    if (!heading) return;
+    const command = lines[index + 1] ?? '';
+    if (!command.startsWith('curl ')) throw new Error(`heading without a curl command below it: ${line}`);
+    const [, caller, description, method, path, status] = heading;
+    calls.push({ caller, description, method, path, expectedStatus: Number(status), request: parseCurl(command) });
+  });
+  return calls;
+}
+
+const bearerOf = (call: PrintedCall) => decodeJwtUnverified(call.request.headers.authorization.replace(/^Bearer /, ''));
+
+describe('dev mode (neither AZURE_TENANT_ID nor AZURE_CLIENT_ID set)', () => {
+  let app: SampleApp;
+  let calls: PrintedCall[];
+
+  beforeAll(async () => {
+    await ensureSampleAppBuilt();
+    app = await startSampleApp({ PORT: '0' });
+    calls = parseDevOutput(app.output());
+  }, BUILD_TIMEOUT_MS);
+  afterAll(async () => {
+    await app?.stop();
+    await stopAllSampleApps();
+  });
+
+  it('binds to loopback by default', () => {
+    expect(app.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('prints a reader, a writer, a daemon, an admin and refused callers, each with a comment line then a curl line', () => {
+    expect(calls.map((call) => `${call.caller} ${call.method} ${call.path} ${call.expectedStatus}`)).toEqual([
+      'writer POST /api/todolist 201',
+      'reader GET /api/todolist 200',
+      'daemon GET /api/todolist 200',
+      'admin GET /api/admin 200',
+      'reader POST /api/todolist 403',
+      'graph GET /api/me 401',
+    ]);
+    for (const call of calls) {
+      expect({ method: call.request.method, url: call.request.url }).toEqual({ method: call.method, url: `${app.url}${call.path}` });
+      expect(call.request.headers.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+    }
+  });
+
+  it('gives each caller the token its comment describes', () => {
+    const claims = (caller: string, index = 0) => bearerOf(calls.filter((call) => call.caller === caller)[index]).payload;
+    expect(claims('reader')).toMatchObject({ scp: 'Todolist.Read' });
+    expect(claims('writer')).toMatchObject({ scp: 'Todolist.ReadWrite' });
+    expect(claims('daemon')).toMatchObject({ roles: ['Todolist.Read.All'] });
+    expect(claims('daemon')).not.toHaveProperty('scp');
+    expect(claims('daemon').oid).toBe(claims('daemon').sub);
+    expect(claims('admin')).toMatchObject({ scp: 'Todolist.Read', roles: ['TaskAdmin'] });
+    expect(claims('graph')).toMatchObject({ aud: '00000003-0000-0000-c000-000000000000', scp: 'User.Read' });
+  });
+
+  it('states until when the printed tokens are valid, truthfully', () => {
+    const until = /valid until (\S+Z)/.exec(app.output());
+    expect(until).not.toBeNull();
+    const expiry = Date.parse(until![1]) / 1000;
+    for (const call of calls) expect(bearerOf(call).payload.exp).toBe(expiry);
+  });
+
+  it('gets the printed status for every printed command, run by HTTP in the printed order', async () => {
+    const answers: { caller: string; status: number; body: unknown }[] = [];
+    for (const call of calls) {
+      const { method, url, headers, body } = call.request;
+      const response = await fetch(url, { method, headers, body });
+      const text = await response.text();
+      answers.push({ caller: call.caller, status: response.status, body: text.startsWith('[') || text.startsWith('{') ? JSON.parse(text) : text });
+      const challenge = response.headers.get('www-authenticate');
+      if (response.status === 401) expect(challenge).toMatch(/^Bearer realm="[^"]+", error="invalid_token"/);
+      else if (response.status === 403) expect(challenge).toMatch(/^Bearer realm="[^"]+", error="insufficient_scope", .*scope="Todolist\.ReadWrite"$/);
+      else expect(challenge).toBeNull();
+    }
+    expect(answers.map(({ caller, status }) => ({ caller, status }))).toEqual(calls.map(({ caller, expectedStatus }) => ({ caller, status: expectedStatus })));
+
+    // The story the comments tell: the writer's item is seen by the same user reading, and by the daemon.
+    const [written, read, daemon] = answers;
+    expect(written.body).toMatchObject({ description: 'Try nestjs-azure-auth' });
+    expect(read.body).toEqual([written.body]);
+    expect(daemon.body).toEqual(expect.arrayContaining([written.body]));
+    expect(answers[5].body).toMatchObject({ reason: 'graph_token' });
+  });
+
+  it('shuts down cleanly on SIGTERM, emulator included', async () => {
+    const exit = await app.stop();
+    expect(exit.signal === 'SIGTERM' || exit.code === 0).toBe(true);
+  });
+});
+
+describe('dev mode is refused', () => {
+  beforeAll(() => ensureSampleAppBuilt(), BUILD_TIMEOUT_MS);
+  afterAll(() => stopAllSampleApps());
+
+  it('when NODE_ENV is production', async () => {
+    const exit = await runSampleAppToExit({ NODE_ENV: 'production', PORT: '0' });
+    expect(exit.code).toBe(1);
+    expect(exit.output).toMatch(/AZURE_TENANT_ID and AZURE_CLIENT_ID are not set and NODE_ENV is production/);
+    expect(exit.output).not.toMatch(/Bearer/);
+  });
+
+  it('when only AZURE_AUTHORITY_HOST is set, instead of quietly trusting the emulator', async () => {
+    const exit = await runSampleAppToExit({ AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us', PORT: '0' });
+    expect(exit.code).toBe(1);
+    expect(exit.output).toMatch(/AZURE_AUTHORITY_HOST is set but AZURE_TENANT_ID and AZURE_CLIENT_ID are not/);
+  });
+});
