@@ -12,6 +12,8 @@ export default {
   moduleNameMapper: {
     '^nestjs-azure-auth$': '<rootDir>/libs/azure-auth/src/index.ts',
     '^nestjs-azure-auth/testing$': '<rootDir>/libs/azure-auth/src/testing/index.ts',
+    '^nestjs-azure-auth/swagger$': '<rootDir>/libs/azure-auth/src/swagger/index.ts',
+    '^nestjs-azure-auth/health$': '<rootDir>/libs/azure-auth/src/health/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 30000,

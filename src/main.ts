@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AzureAuthConfigurationError } from 'nestjs-azure-auth';
+import { setupAzureAuthSwagger } from 'nestjs-azure-auth/swagger';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { parseAppConfig, type AppConfig } from './config/app-config.js';
 import type { DevMode } from './dev/dev-mode.js';
@@ -32,6 +33,13 @@ async function start(config: AppConfig): Promise<void> {
     // Without abortOnError: false, Nest would abort() the process on a bad option instead of letting us explain it.
     app = await NestFactory.create(AppModule.register(options), { abortOnError: false });
     app.enableShutdownHooks();
+    setupAzureAuthSwagger(app, {
+      title: 'TodoList API',
+      version: '1.0',
+      // Swagger UI's own app registration (SPA platform, redirect URI {origin}/docs/oauth2-redirect.html).
+      swaggerClientId: config.swaggerClientId,
+      scopes: { 'Todolist.Read': 'Read your task list', 'Todolist.ReadWrite': 'Read and change your task list' },
+    });
     await (config.host === undefined ? app.listen(config.port) : app.listen(config.port, config.host));
   } catch (error) {
     await app?.close().catch(() => undefined);

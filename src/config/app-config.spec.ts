@@ -101,4 +101,11 @@ describe('parseAppConfig', () => {
   it('accepts PORT=0 (any free port)', () => {
     expect(parseAppConfig({ PORT: '0' })).toMatchObject({ port: 0 });
   });
+
+  it('reads the client id of Swagger UI, and refuses one that is not a GUID', () => {
+    const swaggerClientId = 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e';
+    expect(parseAppConfig({ AZURE_SWAGGER_CLIENT_ID: swaggerClientId })).toMatchObject({ mode: 'dev', swaggerClientId });
+    expect(parseAppConfig({})).toMatchObject({ swaggerClientId: undefined });
+    expect(() => parseAppConfig({ AZURE_SWAGGER_CLIENT_ID: 'swagger-ui' })).toThrow(/AZURE_SWAGGER_CLIENT_ID/);
+  });
 });

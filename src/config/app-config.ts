@@ -10,6 +10,8 @@ export type AzureAuthEnvironmentOptions = Pick<AzureAuthModuleOptions, 'tenantId
 export interface AzureModeConfig {
   readonly mode: 'azure';
   readonly auth: AzureAuthEnvironmentOptions;
+  /** Swagger UI's own (SPA) app registration, from AZURE_SWAGGER_CLIENT_ID. */
+  readonly swaggerClientId: string | undefined;
   readonly port: number;
   /** Interface to bind; `undefined` binds every interface, as a deployed API needs. */
   readonly host: string | undefined;
@@ -18,6 +20,7 @@ export interface AzureModeConfig {
 /** Neither is set: the app starts a local Entra emulator and trusts only it. */
 export interface DevModeConfig {
   readonly mode: 'dev';
+  readonly swaggerClientId: string | undefined;
   readonly port: number;
   readonly host: string;
 }
@@ -91,6 +94,10 @@ export function parseAppConfig(env: AppEnvironment): AppConfig {
   const allowedTenants = read(env, 'AZURE_ALLOWED_TENANTS');
   const port = parsePort(env);
   const host = read(env, 'HOST');
+  const swaggerClientId = read(env, 'AZURE_SWAGGER_CLIENT_ID');
+  if (swaggerClientId !== undefined && !GUID.test(swaggerClientId)) {
+    throw new AppConfigError(`AZURE_SWAGGER_CLIENT_ID must be the application (client) id GUID of Swagger UI's app registration, got ${JSON.stringify(swaggerClientId)}`);
+  }
 
   if (tenantId === undefined && clientId === undefined) {
     if (read(env, 'NODE_ENV') === 'production') {
@@ -103,7 +110,7 @@ export function parseAppConfig(env: AppEnvironment): AppConfig {
     if (stray !== undefined) {
       throw new AppConfigError(`${stray} is set but AZURE_TENANT_ID and AZURE_CLIENT_ID are not: set both of them too, or unset ${stray} for dev mode`);
     }
-    return { mode: 'dev', port, host: host ?? DEV_MODE_HOST };
+    return { mode: 'dev', swaggerClientId, port, host: host ?? DEV_MODE_HOST };
   }
   if (clientId === undefined) {
     throw new AppConfigError(`AZURE_CLIENT_ID is missing: AZURE_TENANT_ID is set, so also set AZURE_CLIENT_ID to the API's application (client) id, or ${DEV_MODE_HINT}`);
@@ -123,5 +130,5 @@ export function parseAppConfig(env: AppEnvironment): AppConfig {
     ...(authorityHost === undefined ? {} : { authorityHost }),
     ...(allowedTenants === undefined ? {} : { allowedTenants: parseAllowedTenants(allowedTenants, tenantId) }),
   };
-  return { mode: 'azure', auth, port, host };
+  return { mode: 'azure', auth, swaggerClientId, port, host };
 }

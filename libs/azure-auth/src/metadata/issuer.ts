@@ -10,7 +10,8 @@ export const TENANT_PLACEHOLDER = '{tenantid}';
 export function fillIssuer(template: string, tid: unknown): string | undefined {
   if (!template.includes(TENANT_PLACEHOLDER)) return template;
   if (!isGuid(tid)) return undefined;
-  return template.replace(TENANT_PLACEHOLDER, tid.toLowerCase());
+  // External ID names the tenant twice: https://{tenantid}.ciamlogin.com/{tenantid}/v2.0
+  return template.replaceAll(TENANT_PLACEHOLDER, tid.toLowerCase());
 }
 
 /** The tenant GUID written in an issuer, if any (Entra issuers carry it as one path segment). */

@@ -58,6 +58,16 @@ export interface MintOptions {
   privateKey?: KeyObject;
   /** Signs with the app-specific key of this application (see `appSpecificKid`), as Entra does for apps with claims mapping. */
   appId?: string;
+  /**
+   * Mints an Azure AD B2C access token of this policy (user flow) instead of an Entra one, signed
+   * with that policy's own key (see `b2cPolicyKid`). Its shape is B2C's: `iss` is the B2C issuer
+   * (tenant GUID, trailing slash), `ver` `"1.0"`, `aud` the client id, caller in `azp`, the policy
+   * in `tfp` (or `acr`, see `policyClaim`), `sub` equal to `oid`, and NO `tid`. `tenantId` names the
+   * tenant in `iss`. Cannot be combined with `version`, `appId` or `kind: 'guest'`.
+   */
+  b2cPolicy?: string;
+  /** B2C only: the claim that names the policy, `tfp` (the default) or `acr` (older B2C tenants). */
+  policyClaim?: 'tfp' | 'acr';
 }
 
 /** What the claims builder needs from the emulator. */
@@ -69,6 +79,7 @@ export interface AccessTokenContext {
   kid: string;
   v1Issuer(tenantId: string): string;
   v2Issuer(tenantId: string): string;
+  b2cIssuer(tenantId: string): string;
 }
 
 const DEFAULT_LIFETIME_SECONDS = 3600;
@@ -107,11 +118,83 @@ function userClaims(version: 1 | 2, guest: boolean): Record<string, unknown> {
   return v1;
 }
 
+/**
+ * B2C's access token. B2C has neither v1 tokens nor guests nor app-specific keys, so options that
+ * ask for them are refused rather than ignored: the test would get a token it did not ask for.
+ */
+function buildB2cAccessToken(
+  options: MintOptions & { b2cPolicy: string },
+  context: AccessTokenContext,
+): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+  const policy = options.b2cPolicy;
+  if (typeof policy !== 'string' || !/^[a-z0-9_-][a-z0-9_.-]*$/i.test(policy)) {
+    throw new Error(`MintOptions.b2cPolicy must be a policy name such as 'B2C_1_signupsignin', got ${JSON.stringify(policy)}`);
+  }
+  for (const conflicting of ['version', 'appId'] as const) {
+    if (options[conflicting] !== undefined) {
+      throw new Error(`MintOptions.${conflicting} cannot be combined with b2cPolicy: B2C access tokens are always ver "1.0" and signed by the policy's key`);
+    }
+  }
+  const kind = options.kind ?? 'user';
+  if (kind !== 'user' && kind !== 'app') {
+    throw new Error(`MintOptions.kind must be 'user' or 'app' for a B2C token, got ${String(kind)}`);
+  }
+  const policyClaim = options.policyClaim ?? 'tfp';
+  if (policyClaim !== 'tfp' && policyClaim !== 'acr') {
+    throw new Error(`MintOptions.policyClaim must be 'tfp' or 'acr', got ${String(policyClaim)}`);
+  }
+  const appOnly = kind === 'app';
+  if (appOnly && options.scopes !== undefined && options.scopes.length > 0) {
+    throw new Error("MintOptions.scopes: app-only tokens carry no 'scp'");
+  }
+  const iat = options.issuedAt ?? Math.floor(Date.now() / 1000);
+  const oid = options.oid ?? (appOnly ? ENTRA_EMULATOR_DEFAULTS.appObjectId : ENTRA_EMULATOR_DEFAULTS.userObjectId);
+  const payload: Record<string, unknown> = {
+    iss: options.issuer ?? context.b2cIssuer(options.tenantId ?? context.tenantId),
+    exp: iat + (options.expiresInSeconds ?? DEFAULT_LIFETIME_SECONDS),
+    nbf: options.notBefore ?? iat,
+    aud: options.audience ?? options.clientId ?? context.clientId,
+    oid,
+    // B2C's default subject is the object id, not a pairwise value.
+    sub: options.sub ?? oid,
+  };
+  if (!appOnly) {
+    payload.name = 'Emulated User';
+    payload.emails = ['emulated.user@contoso.example'];
+  }
+  payload[policyClaim] = policy;
+  if (options.scopes !== undefined && options.scopes.length > 0) {
+    payload.scp = options.scopes.join(' ');
+  }
+  if (options.roles !== undefined) {
+    payload.roles = [...options.roles];
+  }
+  if (options.includeIdtyp) {
+    payload.idtyp = appOnly ? 'app' : 'user';
+  }
+  payload.azp = options.clientAppId ?? context.clientAppId;
+  payload.ver = '1.0';
+  payload.iat = iat;
+  if (!appOnly) {
+    payload.auth_time = iat;
+  }
+  return {
+    header: mergeRemovingUndefined({ alg: 'RS256', kid: options.kid ?? context.kid, typ: 'JWT' }, options.header),
+    payload: mergeRemovingUndefined(payload, options.claims),
+  };
+}
+
 /** Builds the header and claims of an access token; signing is the caller's business. */
 export function buildAccessToken(
   options: MintOptions,
   context: AccessTokenContext,
 ): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+  if (options.b2cPolicy !== undefined) {
+    return buildB2cAccessToken({ ...options, b2cPolicy: options.b2cPolicy }, context);
+  }
+  if (options.policyClaim !== undefined) {
+    throw new Error('MintOptions.policyClaim needs b2cPolicy: only B2C tokens name a policy');
+  }
   const version = options.version ?? 2;
   if (version !== 1 && version !== 2) {
     throw new Error(`MintOptions.version must be 1 or 2, got ${String(version)}`);

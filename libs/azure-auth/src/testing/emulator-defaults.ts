@@ -20,6 +20,8 @@ export const ENTRA_EMULATOR_DEFAULTS = Object.freeze({
   host: '127.0.0.1',
   /** Host of v1 issuers, as in Entra's public cloud. */
   v1IssuerHost: 'https://sts.windows.net',
+  /** Name of the emulated Azure AD B2C tenant: its domain is `{b2cTenantName}.onmicrosoft.com`. */
+  b2cTenantName: 'contoso',
 });
 
 /** Tenant id of Microsoft personal accounts: the issuer tenant behind the `consumers` authority. */
@@ -31,6 +33,20 @@ export const TENANT_ID_TEMPLATE = '{tenantid}';
 /** `{authorityHost}/{tenantId}/v2.0`; with {@link TENANT_ID_TEMPLATE} it is the multi-tenant template. */
 export function formatV2Issuer(authorityHost: string, tenantId: string): string {
   return `${authorityHost}/${tenantId}/v2.0`;
+}
+
+/**
+ * Puts a tenant id in every `{tenantid}` of an issuer template. Every one: External ID issuers
+ * name the tenant twice (`https://{tenantid}.ciamlogin.com/{tenantid}/v2.0`). Filling with
+ * {@link TENANT_ID_TEMPLATE} gives the template back, which is what multi-tenant metadata shows.
+ */
+export function fillTenantTemplate(template: string, tenantId: string): string {
+  return template.split(TENANT_ID_TEMPLATE).join(tenantId);
+}
+
+/** `{authorityHost}/{tenantId}/v2.0/`: B2C's issuer keeps a trailing slash, unlike Entra's v2 issuer. */
+export function formatB2cIssuer(authorityHost: string, tenantId: string): string {
+  return `${authorityHost}/${tenantId}/v2.0/`;
 }
 
 /** `{v1IssuerHost}/{tenantId}/`: the trailing slash is part of Entra's v1 issuer. */

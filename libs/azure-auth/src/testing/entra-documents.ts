@@ -1,8 +1,9 @@
 import {
   CONSUMERS_TENANT_ID,
   TENANT_ID_TEMPLATE,
+  fillTenantTemplate,
+  formatB2cIssuer,
   formatV1Issuer,
-  formatV2Issuer,
 } from './emulator-defaults.js';
 import { toEntraJwk, type EmulatorSigningKey, type EntraJsonWebKey } from './signing-keys.js';
 
@@ -24,18 +25,34 @@ export interface EntraRoute {
   kind: EntraEndpointKind;
   version: 1 | 2;
   tenant: ResolvedTenant;
+  /** B2C routes only: the policy (user flow) named in the path, lower-cased as B2C compares them. */
+  policy?: string;
 }
 
 /** What the documents need to know about the emulator that serves them. */
 export interface DocumentContext {
   authorityHost: string;
   v1IssuerHost: string;
+  /** v2 issuer with `{tenantid}` where the tenant goes (External ID has it twice). */
+  v2IssuerTemplate: string;
+}
+
+/** One key of a B2C keys document: B2C writes `nbf` and neither `x5t` nor `issuer`. */
+export interface B2cJsonWebKey {
+  kid: string;
+  nbf: number;
+  use: 'sig';
+  kty: 'RSA';
+  e: string;
+  n: string;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // A verified domain ends in an alphabetic top-level label; this also keeps `v2.0` from being read
 // as a tenant.
 const DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/i;
+// B2C user flows are `B2C_1_…`, custom policies `B2C_1A_…`; the emulator serves any such name.
+const POLICY = /^[a-z0-9_-][a-z0-9_.-]*$/i;
 
 /**
  * Interprets a path's tenant. A verified domain is taken to be a name of the emulator's own tenant,
@@ -58,12 +75,46 @@ export function resolveTenant(segment: string, homeTenantId: string): ResolvedTe
   return undefined;
 }
 
-/** Matches the four Entra routes; `undefined` means the request is answered with 404. */
-export function matchEntraRoute(method: string, pathname: string, homeTenantId: string): EntraRoute | undefined {
+/**
+ * Matches B2C's two routes, `/{domain}/{policy}/v2.0/.well-known/openid-configuration` and
+ * `/{domain}/{policy}/discovery/v2.0/keys`. They are one segment longer than the workforce routes
+ * of a domain tenant, so neither kind can be mistaken for the other.
+ */
+function matchB2cRoute(segments: string[], homeTenantId: string, b2cDomain: string): EntraRoute | undefined {
+  const [domain, policy, ...rest] = segments;
+  if (domain?.toLowerCase() !== b2cDomain || policy === undefined || !POLICY.test(policy)) {
+    return undefined;
+  }
+  const tenant: ResolvedTenant = { pathSegment: b2cDomain, issuerTenantId: homeTenantId, isMultiTenantAuthority: false };
+  switch (rest.join('/')) {
+    case 'v2.0/.well-known/openid-configuration':
+      return { kind: 'metadata', version: 2, tenant, policy: policy.toLowerCase() };
+    case 'discovery/v2.0/keys':
+      return { kind: 'keys', version: 2, tenant, policy: policy.toLowerCase() };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Matches the four Entra routes, and B2C's two when `b2cDomain` (lower case) is given;
+ * `undefined` means the request is answered with 404.
+ */
+export function matchEntraRoute(
+  method: string,
+  pathname: string,
+  homeTenantId: string,
+  b2cDomain?: string,
+): EntraRoute | undefined {
   if (method !== 'GET') {
     return undefined;
   }
-  const [tenantSegment, ...rest] = pathname.replace(/^\//, '').split('/');
+  const segments = pathname.replace(/^\//, '').split('/');
+  const b2c = b2cDomain === undefined ? undefined : matchB2cRoute(segments, homeTenantId, b2cDomain);
+  if (b2c !== undefined) {
+    return b2c;
+  }
+  const [tenantSegment, ...rest] = segments;
   const tenant = tenantSegment === undefined ? undefined : resolveTenant(tenantSegment, homeTenantId);
   if (tenant === undefined) {
     return undefined;
@@ -138,7 +189,7 @@ export function v2MetadataDocument(
     id_token_signing_alg_values_supported: ['RS256'],
     response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-    issuer: formatV2Issuer(context.authorityHost, tenant.issuerTenantId),
+    issuer: fillTenantTemplate(context.v2IssuerTemplate, tenant.issuerTenantId),
     request_uri_parameter_supported: false,
     // Entra points v2 clients at Microsoft Graph for userinfo; the emulator does not serve it.
     userinfo_endpoint: 'https://graph.microsoft.com/oidc/userinfo',
@@ -188,4 +239,32 @@ export function keysDocument(
   issuer: string | undefined,
 ): { keys: EntraJsonWebKey[] } {
   return { keys: [...keys].map((key) => toEntraJwk(key, issuer)) };
+}
+
+/**
+ * The metadata of one B2C policy, in the order and shape B2C writes it: the issuer names the
+ * tenant GUID and ends with a slash, every endpoint sits under the (lower-cased) policy.
+ */
+export function b2cMetadataDocument(context: DocumentContext, route: EntraRoute): Record<string, unknown> {
+  const base = `${context.authorityHost}/${route.tenant.pathSegment}/${route.policy ?? ''}`;
+  return {
+    issuer: formatB2cIssuer(context.authorityHost, route.tenant.issuerTenantId),
+    authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+    token_endpoint: `${base}/oauth2/v2.0/token`,
+    end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+    jwks_uri: `${base}/discovery/v2.0/keys`,
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    response_types_supported: ['code', 'code id_token', 'code token', 'code id_token token', 'id_token', 'id_token token', 'token', 'token id_token'],
+    scopes_supported: ['openid'],
+    subject_types_supported: ['pairwise'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
+    claims_supported: ['name', 'emails', 'oid', 'sub', 'idp', 'tfp', 'iss', 'iat', 'exp', 'aud', 'acr', 'nonce', 'auth_time'],
+  };
+}
+
+/** A B2C `{ keys: [...] }` document: one policy's key, with the `nbf` B2C publishes. */
+export function b2cKeysDocument(key: EmulatorSigningKey, notBefore: number): { keys: B2cJsonWebKey[] } {
+  const { n, e } = toEntraJwk(key);
+  return { keys: [{ kid: key.kid, nbf: notBefore, use: 'sig', kty: 'RSA', e, n }] };
 }

@@ -76,6 +76,19 @@ describe('EntraEmulator', () => {
     it('refuses a tenant id that is not a GUID', async () => {
       await expect(EntraEmulator.start({ tenantId: 'contoso.onmicrosoft.com' })).rejects.toThrow(/tenantId/);
     });
+
+    it('formats B2C authorities and issuers', () => {
+      expect(entra.b2cDomain).toBe('contoso.onmicrosoft.com');
+      expect(entra.b2cAuthority()).toBe(`${entra.authorityHost}/contoso.onmicrosoft.com/{policy}/v2.0`);
+      expect(entra.b2cAuthority('B2C_1_signupsignin')).toBe(`${entra.authorityHost}/contoso.onmicrosoft.com/B2C_1_signupsignin/v2.0`);
+      expect(entra.b2cIssuer()).toBe(`${entra.authorityHost}/${entra.tenantId}/v2.0/`);
+      expect(() => entra.b2cAuthority('no/slashes')).toThrow(/policy/);
+    });
+
+    it('refuses a v2 issuer template without {tenantid} and a B2C tenant name that is not a DNS label', async () => {
+      await expect(EntraEmulator.start({ v2IssuerTemplate: 'https://issuer.example/v2.0' })).rejects.toThrow(/v2IssuerTemplate/);
+      await expect(EntraEmulator.start({ b2cTenantName: 'contoso.onmicrosoft.com' })).rejects.toThrow(/b2cTenantName/);
+    });
   });
 
   describe('v2 metadata', () => {
@@ -214,6 +227,168 @@ describe('EntraEmulator', () => {
       }
       const post = await fetch(entra.v2MetadataUrl(), { method: 'POST' });
       expect(post.status).toBe(404);
+    });
+  });
+
+  describe('External ID (v2IssuerTemplate)', () => {
+    const CIAM_TEMPLATE = 'https://{tenantid}.ciamlogin.com/{tenantid}/v2.0';
+    let ciam: EntraEmulator;
+
+    beforeAll(async () => {
+      ciam = await EntraEmulator.start({ v2IssuerTemplate: CIAM_TEMPLATE });
+    });
+
+    afterAll(async () => {
+      await ciam.stop();
+    });
+
+    it('fills every {tenantid} of the template in issuers', () => {
+      expect(ciam.v2IssuerTemplate).toBe(CIAM_TEMPLATE);
+      expect(ciam.v2Issuer()).toBe(`https://${ciam.tenantId}.ciamlogin.com/${ciam.tenantId}/v2.0`);
+      expect(ciam.v2Issuer(OTHER_TENANT)).toBe(`https://${OTHER_TENANT}.ciamlogin.com/${OTHER_TENANT}/v2.0`);
+      // The default template is the workforce one, on the emulator's own host.
+      expect(entra.v2IssuerTemplate).toBe(`${entra.authorityHost}/{tenantid}/v2.0`);
+    });
+
+    it('v2 metadata, v2 keys and minted v2 tokens follow the template', async () => {
+      const { body } = await getJson(ciam.v2MetadataUrl());
+      expect(body.issuer).toBe(ciam.v2Issuer());
+      // Only the issuer changes: endpoints stay on the host the metadata was fetched from.
+      expect(body.jwks_uri).toBe(`${ciam.authorityHost}/${ciam.tenantId}/discovery/v2.0/keys`);
+      expect((await getJson(ciam.v2MetadataUrl('organizations'))).body.issuer).toBe(CIAM_TEMPLATE);
+
+      const keys = await getKeys(body.jwks_uri as string);
+      expect(keys.map((key) => key.issuer)).toEqual([CIAM_TEMPLATE]);
+
+      const token = ciam.mintAccessToken({ scopes: ['Todolist.Read'] });
+      expect(decodeJwtUnverified(token).payload.iss).toBe(body.issuer);
+      expect(verifiesWith(token, keys)).toBe(true);
+    });
+
+    it('leaves v1 issuers alone', async () => {
+      const { body } = await getJson(ciam.v1MetadataUrl());
+      expect(body.issuer).toBe(`https://sts.windows.net/${ciam.tenantId}/`);
+      expect(decodeJwtUnverified(ciam.mintAccessToken({ version: 1 })).payload.iss).toBe(body.issuer);
+    });
+  });
+
+  describe('B2C', () => {
+    const SIGN_UP = 'B2C_1_signupsignin';
+    const PROFILE = 'B2C_1_profile';
+    const b2cUrl = (policy: string, what: 'metadata' | 'keys', emulator: EntraEmulator = entra): string =>
+      `${emulator.authorityHost}/${emulator.b2cDomain}/${policy}/${
+        what === 'metadata' ? 'v2.0/.well-known/openid-configuration' : 'discovery/v2.0/keys'
+      }`;
+
+    it('serves policy metadata shaped like B2C', async () => {
+      const { status, headers, body } = await getJson(b2cUrl(SIGN_UP, 'metadata'));
+      const base = `${entra.authorityHost}/contoso.onmicrosoft.com/b2c_1_signupsignin`;
+      expect(status).toBe(200);
+      expect(headers.get('cache-control')).toBe('max-age=86400, private');
+      expect(body).toEqual({
+        issuer: `${entra.authorityHost}/${entra.tenantId}/v2.0/`,
+        authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+        token_endpoint: `${base}/oauth2/v2.0/token`,
+        end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+        jwks_uri: `${base}/discovery/v2.0/keys`,
+        response_modes_supported: expect.any(Array),
+        response_types_supported: expect.any(Array),
+        scopes_supported: ['openid'],
+        subject_types_supported: ['pairwise'],
+        id_token_signing_alg_values_supported: ['RS256'],
+        token_endpoint_auth_methods_supported: expect.any(Array),
+        claims_supported: expect.arrayContaining(['tfp', 'acr', 'oid', 'sub']),
+      });
+      expect(body.issuer).toBe(entra.b2cIssuer());
+      // The authority an API is configured with leads to this document.
+      expect(`${entra.b2cAuthority(SIGN_UP)}/.well-known/openid-configuration`).toBe(b2cUrl(SIGN_UP, 'metadata'));
+    });
+
+    it('gives each policy its own key, without issuer, and treats policy names without case', async () => {
+      const signUp = await getKeys(b2cUrl(SIGN_UP, 'keys'));
+      const profile = await getKeys(b2cUrl(PROFILE, 'keys'));
+      expect(signUp).toEqual([
+        { kid: entra.b2cPolicyKid(SIGN_UP), nbf: expect.any(Number), use: 'sig', kty: 'RSA', e: 'AQAB', n: expect.any(String) },
+      ]);
+      expect(profile.map((key) => key.kid)).toEqual([entra.b2cPolicyKid(PROFILE)]);
+      expect(entra.b2cPolicyKid(PROFILE)).not.toBe(entra.b2cPolicyKid(SIGN_UP));
+      expect(entra.publishedKids()).not.toContain(entra.b2cPolicyKid(SIGN_UP));
+      expect(entra.b2cPolicyKid('b2c_1_SIGNUPSIGNIN')).toBe(entra.b2cPolicyKid(SIGN_UP));
+      expect(await getKeys(b2cUrl('b2c_1_signupsignin', 'keys'))).toEqual(signUp);
+      expect((await getJson(b2cUrl('B2C_1_SIGNUPSIGNIN', 'metadata'))).body.jwks_uri).toBe(
+        (await getJson(b2cUrl(SIGN_UP, 'metadata'))).body.jwks_uri,
+      );
+    });
+
+    it('keeps workforce routes of a domain tenant apart from B2C routes', async () => {
+      const workforce = await getJson(entra.v2MetadataUrl(entra.b2cDomain));
+      expect(workforce.body.issuer).toBe(entra.v2Issuer());
+      const workforceKeys = await getKeys(`${entra.authorityHost}/${entra.b2cDomain}/discovery/v2.0/keys`);
+      expect(workforceKeys.map((key) => key.kid)).toEqual(entra.publishedKids());
+      // A policy path under a domain that is not the B2C tenant is nothing.
+      expect((await getJson(`${entra.authorityHost}/fabrikam.onmicrosoft.com/${SIGN_UP}/v2.0/.well-known/openid-configuration`)).status).toBe(404);
+      expect((await getJson(`${entra.authorityHost}/${entra.b2cDomain}/${SIGN_UP}/oauth2/v2.0/token`)).status).toBe(404);
+    });
+
+    it('serves the B2C tenant name it is given', async () => {
+      const fabrikam = await EntraEmulator.start({ b2cTenantName: 'Fabrikam' });
+      try {
+        expect(fabrikam.b2cDomain).toBe('fabrikam.onmicrosoft.com');
+        expect(fabrikam.b2cAuthority(SIGN_UP)).toBe(`${fabrikam.authorityHost}/fabrikam.onmicrosoft.com/${SIGN_UP}/v2.0`);
+        expect((await getJson(b2cUrl(SIGN_UP, 'metadata', fabrikam))).body.issuer).toBe(fabrikam.b2cIssuer());
+        expect((await getJson(`${fabrikam.authorityHost}/contoso.onmicrosoft.com/${SIGN_UP}/discovery/v2.0/keys`)).status).toBe(404);
+      } finally {
+        await fabrikam.stop();
+      }
+    });
+
+    it('mints B2C access tokens: tfp, ver 1.0, no tid, signed by the policy key', async () => {
+      const token = entra.mintAccessToken({ b2cPolicy: SIGN_UP, scopes: ['demo.read', 'demo.write'] });
+      const { header, payload } = decodeJwtUnverified(token);
+      expect(header).toEqual({ alg: 'RS256', kid: entra.b2cPolicyKid(SIGN_UP), typ: 'JWT' });
+      expect(payload).toMatchObject({
+        iss: entra.b2cIssuer(),
+        aud: entra.clientId,
+        azp: entra.clientAppId,
+        tfp: SIGN_UP,
+        ver: '1.0',
+        scp: 'demo.read demo.write',
+        oid: ENTRA_EMULATOR_DEFAULTS.userObjectId,
+        sub: ENTRA_EMULATOR_DEFAULTS.userObjectId,
+        name: expect.any(String),
+      });
+      expect(payload).not.toHaveProperty('tid');
+      expect(payload).not.toHaveProperty('acr');
+      expect(payload.exp).toBe((payload.iat as number) + 3600);
+      expect(verifiesWith(token, await getKeys(b2cUrl(SIGN_UP, 'keys')))).toBe(true);
+      expect(verifiesWith(token, await getKeys(b2cUrl(PROFILE, 'keys')))).toBe(false);
+      expect(verifiesWith(token, await getKeys(`${entra.authorityHost}/${entra.tenantId}/discovery/v2.0/keys`))).toBe(false);
+    });
+
+    it('names the policy in acr when asked, and honours the usual overrides', () => {
+      const { payload } = decodeJwtUnverified(
+        entra.mintAccessToken({ b2cPolicy: PROFILE, policyClaim: 'acr', tenantId: OTHER_TENANT, audience: 'api://x', claims: { custom: 1 } }),
+      );
+      expect(payload).toMatchObject({ acr: PROFILE, iss: entra.b2cIssuer(OTHER_TENANT), aud: 'api://x', custom: 1 });
+      expect(payload).not.toHaveProperty('tfp');
+      // Signing with another policy's key is how a test builds a token that lies about its policy.
+      const lying = entra.mintAccessToken({ b2cPolicy: PROFILE, claims: { tfp: SIGN_UP } });
+      expect(decodeJwtUnverified(lying).header.kid).toBe(entra.b2cPolicyKid(PROFILE));
+      expect(decodeJwtUnverified(lying).payload.tfp).toBe(SIGN_UP);
+    });
+
+    it('sign() reaches a policy key by kid', async () => {
+      const kid = entra.b2cPolicyKid(SIGN_UP);
+      const signed = entra.sign({ alg: 'RS256', kid }, { tfp: SIGN_UP }, { kid });
+      expect(verifiesWith(signed, await getKeys(b2cUrl(SIGN_UP, 'keys')))).toBe(true);
+    });
+
+    it('refuses options B2C tokens cannot have', () => {
+      expect(() => entra.mintAccessToken({ b2cPolicy: SIGN_UP, version: 2 })).toThrow(/version/);
+      expect(() => entra.mintAccessToken({ b2cPolicy: SIGN_UP, appId: entra.clientId })).toThrow(/appId/);
+      expect(() => entra.mintAccessToken({ b2cPolicy: SIGN_UP, kind: 'guest' })).toThrow(/kind/);
+      expect(() => entra.mintAccessToken({ b2cPolicy: 'a/b' })).toThrow(/policy/);
+      expect(() => entra.mintAccessToken({ policyClaim: 'acr' })).toThrow(/b2cPolicy/);
     });
   });
 
@@ -410,6 +585,33 @@ describe('EntraEmulator', () => {
       expect(verifiesWith(token, [{ ...jwk, kid: unpublished.kid, x5t: unpublished.kid, use: 'sig' }])).toBe(true);
     });
 
+    it('addKey publishes a key that does not sign by default, with a custom v2 issuer when asked', async () => {
+      const foreignIssuer = `https://login.microsoftonline.us/${OTHER_TENANT}/v2.0`;
+      const signingKid = emulator.signingKid;
+      const foreign = emulator.addKey({ issuer: foreignIssuer });
+      const plain = emulator.addKey();
+      expect(emulator.signingKid).toBe(signingKid);
+      expect(emulator.publishedKids()).toEqual([signingKid, foreign.kid, plain.kid]);
+
+      const v2 = await getKeys(keysUrl());
+      expect(v2.map((key) => [key.kid, key.issuer])).toEqual([
+        [signingKid, emulator.v2IssuerTemplate],
+        [foreign.kid, foreignIssuer],
+        [plain.kid, emulator.v2IssuerTemplate],
+      ]);
+      const v1 = await getKeys(keysUrl(undefined, 1));
+      expect(v1.map((key) => key.kid)).toEqual([signingKid, foreign.kid, plain.kid]);
+      expect(v1.some((key) => 'issuer' in key)).toBe(false);
+
+      const token = emulator.mintAccessToken({ privateKey: foreign.privateKey });
+      expect(decodeJwtUnverified(token).header.kid).toBe(foreign.kid);
+      expect(verifiesWith(token, v2)).toBe(true);
+
+      emulator.removeKey(foreign.kid);
+      expect((await getKeys(keysUrl())).map((key) => key.kid)).toEqual([signingKid, plain.kid]);
+      expect(() => emulator.addKey({ issuer: '' })).toThrow(/issuer/);
+    });
+
     it('an app-specific key is served only under ?appid, with the tenant issuer', async () => {
       const appId = 'd0c1b2a3-9f8e-4d7c-8b6a-5f4e3d2c1b0a';
       // Before the app has its own key, ?appid serves the tenant keys.
@@ -458,6 +660,23 @@ describe('EntraEmulator', () => {
       expect(entra.requests[0]!.at).toBeGreaterThanOrEqual(before);
       entra.resetRequests();
       expect(entra.requestCount()).toBe(0);
+    });
+
+    it('records B2C routes as metadata and keys, and applies faults to them', async () => {
+      const policyPath = `/${entra.b2cDomain}/B2C_1_signupsignin`;
+      await fetch(`${entra.authorityHost}${policyPath}/v2.0/.well-known/openid-configuration`);
+      await fetch(`${entra.authorityHost}${policyPath}/discovery/v2.0/keys`);
+      expect(entra.requests.map(({ path, kind }) => ({ path, kind }))).toEqual([
+        { path: `${policyPath}/v2.0/.well-known/openid-configuration`, kind: 'metadata' },
+        { path: `${policyPath}/discovery/v2.0/keys`, kind: 'keys' },
+      ]);
+      entra.setFault('keys', { status: 503 });
+      expect((await fetch(`${entra.authorityHost}${policyPath}/discovery/v2.0/keys`)).status).toBe(503);
+      expect((await fetch(`${entra.authorityHost}${policyPath}/v2.0/.well-known/openid-configuration`)).status).toBe(200);
+      entra.setFault('metadata', { destroy: true });
+      await expect(fetch(`${entra.authorityHost}${policyPath}/v2.0/.well-known/openid-configuration`)).rejects.toThrow();
+      expect(entra.requestCount('keys')).toBe(2);
+      expect(entra.requestCount('metadata')).toBe(3);
     });
 
     it('a status fault answers that status, only on its kind, and is still counted', async () => {

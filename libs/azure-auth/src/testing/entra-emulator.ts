@@ -5,14 +5,19 @@ import { buildAccessToken, type MintOptions } from './access-token.js';
 import {
   ENTRA_EMULATOR_DEFAULTS,
   TENANT_ID_TEMPLATE,
+  fillTenantTemplate,
+  formatB2cIssuer,
   formatV1Issuer,
   formatV2Issuer,
 } from './emulator-defaults.js';
 import {
+  b2cKeysDocument,
+  b2cMetadataDocument,
   keysDocument,
   matchEntraRoute,
   v1MetadataDocument,
   v2MetadataDocument,
+  type DocumentContext,
   type EntraEndpointKind,
   type EntraRoute,
 } from './entra-documents.js';
@@ -21,6 +26,7 @@ import {
   generateSigningKey,
   generateSigningKeyAsync,
   keyIdOf,
+  toEntraJwk,
   type EmulatorSigningKey,
 } from './signing-keys.js';
 
@@ -38,6 +44,18 @@ export interface EntraEmulatorOptions {
   port?: number;
   /** Scheme and host of v1 issuers: v1 tokens say `{v1IssuerHost}/{tid}/`. Default `'https://sts.windows.net'`. */
   v1IssuerHost?: string;
+  /**
+   * The v2 issuer, with `{tenantid}` wherever the tenant id goes: the issuer of v2 metadata, the
+   * `issuer` of v2 keys and the `iss` of minted v2 tokens all follow it. Default
+   * `{authorityHost}/{tenantid}/v2.0` (a workforce tenant). For Microsoft Entra External ID (CIAM):
+   * `'https://{tenantid}.ciamlogin.com/{tenantid}/v2.0'`.
+   */
+  v2IssuerTemplate?: string;
+  /**
+   * Name of the emulated Azure AD B2C tenant: B2C routes live under `/{b2cTenantName}.onmicrosoft.com/{policy}/`.
+   * Default `ENTRA_EMULATOR_DEFAULTS.b2cTenantName` (`'contoso'`).
+   */
+  b2cTenantName?: string;
 }
 
 /** A failure to inject into the emulator's answers, to test how an API survives Entra being unwell. */
@@ -68,14 +86,35 @@ export interface EmulatorRequest {
   readonly at: number;
 }
 
-/** A key pair made by {@link EntraEmulator.createUnpublishedKey}. */
-export interface UnpublishedSigningKey {
+/** A key pair the emulator made (see {@link EntraEmulator.createUnpublishedKey} and {@link EntraEmulator.addKey}). */
+export interface EmulatorKeyPair {
   kid: string;
   privateKey: KeyObject;
   publicKey: KeyObject;
 }
 
+/** A key pair made by {@link EntraEmulator.createUnpublishedKey}. */
+export type UnpublishedSigningKey = EmulatorKeyPair;
+
+/** How {@link EntraEmulator.addKey} publishes a key. */
+export interface AddKeyOptions {
+  /**
+   * The `issuer` this key shows on the v2 keys endpoints, in place of the v2 issuer template: for
+   * tests of a key that belongs to another tenant or cloud. It may hold `{tenantid}`.
+   */
+  issuer?: string;
+}
+
+/** A B2C policy's signing key and the moment it appeared (B2C publishes it as `nbf`). */
+interface PolicyKey {
+  readonly key: EmulatorSigningKey;
+  readonly notBefore: number;
+}
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// A DNS label: the B2C tenant name becomes `{name}.onmicrosoft.com` and `{name}.b2clogin.com`.
+const B2C_TENANT_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+const POLICY_NAME = /^[a-z0-9_-][a-z0-9_.-]*$/i;
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 // Entra's own caching instruction for metadata and keys; validators that honour it must still
@@ -95,6 +134,13 @@ function urlHost(host: string): string {
 
 function appIdQuery(appId: string | undefined): string {
   return appId === undefined ? '' : `?appid=${encodeURIComponent(appId)}`;
+}
+
+function requirePolicyName(method: string, policy: unknown): string {
+  if (typeof policy !== 'string' || !POLICY_NAME.test(policy)) {
+    throw new Error(`EntraEmulator.${method}: a policy name such as 'B2C_1_signupsignin' is required, got ${JSON.stringify(policy)}`);
+  }
+  return policy;
 }
 
 function validateFault(fault: EmulatorFault): EmulatorFault {
@@ -135,6 +181,9 @@ function listen(server: Server, port: number, host: string): Promise<void> {
  * const token = entra.mintAccessToken({ scopes: ['Todolist.Read'] });
  * await request(app.getHttpServer()).get('/todolist').auth(token, { type: 'bearer' }).expect(200);
  *
+ * // Azure AD B2C: configure authority: entra.b2cAuthority(), policies: ['B2C_1_signupsignin']
+ * const b2cToken = entra.mintAccessToken({ b2cPolicy: 'B2C_1_signupsignin', scopes: ['demo.read'] });
+ *
  * entra.rotateKeys();                            // Entra rotates without notice
  * entra.setFault('keys', { status: 503 });       // ...or is unwell
  * expect(entra.requestCount('keys')).toBe(2);
@@ -149,6 +198,10 @@ export class EntraEmulator {
   readonly clientId: string;
   /** The default calling application (SPA or daemon): `azp` / `appid` of minted tokens. */
   readonly clientAppId: string;
+  /** The v2 issuer template (`{tenantid}` where the tenant goes), resolved against {@link authorityHost}. */
+  readonly v2IssuerTemplate: string;
+  /** Domain of the emulated B2C tenant, `{b2cTenantName}.onmicrosoft.com` (lower case). */
+  readonly b2cDomain: string;
 
   private readonly v1IssuerHost: string;
   private readonly server: Server;
@@ -159,12 +212,16 @@ export class EntraEmulator {
   private readonly knownKeys = new Map<string, EmulatorSigningKey>();
   /** App-specific keys by lower-case application id. */
   private readonly appKeys = new Map<string, EmulatorSigningKey>();
+  /** B2C policy keys by lower-case policy name: B2C compares policy names without case. */
+  private readonly policyKeys = new Map<string, PolicyKey>();
+  /** `issuer` overrides for tenant-wide keys published by {@link addKey}. */
+  private readonly keyIssuers = new Map<string, string>();
   private readonly log: EmulatorRequest[] = [];
   private readonly faults: Record<EntraEndpointKind, EmulatorFault | null> = { metadata: null, keys: null };
   private readonly delayedAnswers = new Set<NodeJS.Timeout>();
   private stopped: Promise<void> | undefined;
 
-  private constructor(server: Server, options: Required<EntraEmulatorOptions>, signingKey: EmulatorSigningKey) {
+  private constructor(server: Server, options: ResolvedEmulatorOptions, signingKey: EmulatorSigningKey) {
     const { port } = server.address() as AddressInfo;
     this.server = server;
     this.authorityHost = `http://${urlHost(options.host)}:${port}`;
@@ -172,6 +229,8 @@ export class EntraEmulator {
     this.clientId = options.clientId;
     this.clientAppId = options.clientAppId;
     this.v1IssuerHost = options.v1IssuerHost;
+    this.v2IssuerTemplate = options.v2IssuerTemplate ?? formatV2Issuer(this.authorityHost, TENANT_ID_TEMPLATE);
+    this.b2cDomain = `${options.b2cTenantName}.onmicrosoft.com`;
     this.signingKey = signingKey;
     this.remember(signingKey);
     this.publishedKeys.set(signingKey.kid, signingKey);
@@ -188,7 +247,19 @@ export class EntraEmulator {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new Error(`EntraEmulatorOptions.port must be an integer from 0 to 65535, got ${String(port)}`);
     }
-    const resolved: Required<EntraEmulatorOptions> = {
+    const v2IssuerTemplate = options.v2IssuerTemplate;
+    if (v2IssuerTemplate !== undefined) {
+      requireNonEmptyString('v2IssuerTemplate', v2IssuerTemplate);
+      // Without the placeholder every tenant would share one issuer, which no Entra cloud does.
+      if (!v2IssuerTemplate.includes(TENANT_ID_TEMPLATE)) {
+        throw new Error(`EntraEmulatorOptions.v2IssuerTemplate must contain ${TENANT_ID_TEMPLATE}, got "${v2IssuerTemplate}"`);
+      }
+    }
+    const b2cTenantName = options.b2cTenantName ?? ENTRA_EMULATOR_DEFAULTS.b2cTenantName;
+    if (typeof b2cTenantName !== 'string' || !B2C_TENANT_NAME.test(b2cTenantName)) {
+      throw new Error(`EntraEmulatorOptions.b2cTenantName must be a DNS label such as 'contoso', got ${JSON.stringify(b2cTenantName)}`);
+    }
+    const resolved: ResolvedEmulatorOptions = {
       tenantId: tenantId.toLowerCase(),
       clientId: requireNonEmptyString('clientId', options.clientId ?? ENTRA_EMULATOR_DEFAULTS.clientId),
       clientAppId: requireNonEmptyString('clientAppId', options.clientAppId ?? ENTRA_EMULATOR_DEFAULTS.clientAppId),
@@ -198,6 +269,8 @@ export class EntraEmulator {
         /\/+$/,
         '',
       ),
+      v2IssuerTemplate,
+      b2cTenantName: b2cTenantName.toLowerCase(),
     };
     const signingKey = await generateSigningKeyAsync();
     const server = createServer();
@@ -221,9 +294,24 @@ export class EntraEmulator {
     return this.stopped;
   }
 
-  /** The v2 issuer of a tenant: `{authorityHost}/{tenantId}/v2.0`. */
+  /** The v2 issuer of a tenant: {@link v2IssuerTemplate} filled with it (by default `{authorityHost}/{tenantId}/v2.0`). */
   v2Issuer(tenantId: string = this.tenantId): string {
-    return formatV2Issuer(this.authorityHost, tenantId);
+    return fillTenantTemplate(this.v2IssuerTemplate, tenantId);
+  }
+
+  /**
+   * The B2C authority of a policy, `{authorityHost}/{b2cDomain}/{policy}/v2.0`, as an API
+   * configures it. Without a policy the literal `{policy}` stays in, for an API that accepts
+   * several policies (`authority` + `policies`).
+   */
+  b2cAuthority(policy?: string): string {
+    const segment = policy === undefined ? '{policy}' : requirePolicyName('b2cAuthority', policy);
+    return `${this.authorityHost}/${this.b2cDomain}/${segment}/v2.0`;
+  }
+
+  /** The issuer of B2C tokens and metadata: `{authorityHost}/{tenantId}/v2.0/`, with B2C's trailing slash. */
+  b2cIssuer(tenantId: string = this.tenantId): string {
+    return formatB2cIssuer(this.authorityHost, tenantId);
   }
 
   /** The v1 issuer of a tenant: `{v1IssuerHost}/{tenantId}/`. */
@@ -278,6 +366,7 @@ export class EntraEmulator {
    */
   removeKey(kid: string): void {
     if (this.publishedKeys.delete(kid)) {
+      this.keyIssuers.delete(kid);
       return;
     }
     for (const [appId, key] of this.appKeys) {
@@ -297,6 +386,36 @@ export class EntraEmulator {
   }
 
   /**
+   * Publishes one more tenant-wide key without signing with it by default. With `issuer`, the v2
+   * keys endpoints show that issuer for it instead of the emulator's: a key of another tenant or
+   * cloud, which an API must not accept for this tenant's tokens (v1 endpoints show no issuer).
+   *
+   * @example
+   * const foreign = entra.addKey({ issuer: 'https://login.microsoftonline.us/{tenantid}/v2.0' });
+   * entra.mintAccessToken({ privateKey: foreign.privateKey }); // 401 signing_key_issuer_mismatch
+   */
+  addKey(options: AddKeyOptions = {}): EmulatorKeyPair {
+    if (options.issuer !== undefined && (typeof options.issuer !== 'string' || options.issuer.trim() === '')) {
+      throw new Error(`EntraEmulator.addKey: issuer must be a non-empty string, got ${JSON.stringify(options.issuer)}`);
+    }
+    const key = generateSigningKey();
+    this.remember(key);
+    this.publishedKeys.set(key.kid, key);
+    if (options.issuer !== undefined) {
+      this.keyIssuers.set(key.kid, options.issuer);
+    }
+    return { kid: key.kid, privateKey: key.privateKey, publicKey: key.publicKey };
+  }
+
+  /**
+   * The `kid` of a B2C policy's own signing key, created on first use (by this call, a mint, or a
+   * fetch of that policy's keys). Policy names are compared without case, as B2C does.
+   */
+  b2cPolicyKid(policy: string): string {
+    return this.policyKey(requirePolicyName('b2cPolicyKid', policy)).key.kid;
+  }
+
+  /**
    * The `kid` of an application's own signing key (what Entra uses for apps with claims mapping),
    * created on first use. It is served only under `?appid={appId}`, and from then on that query
    * serves only this key; before it exists the query serves the tenant-wide keys, as Entra does
@@ -311,12 +430,13 @@ export class EntraEmulator {
   /**
    * Mints a signed access token. With no options: a v2 delegated token of the default user, for
    * this emulator's API, signed by the current signing key. Key precedence: `privateKey`, then
-   * `appId`, then the signing key.
+   * `appId`, then the `b2cPolicy` key, then the signing key.
    *
    * @example
    * entra.mintAccessToken({ scopes: ['Todolist.Read'] });
    * entra.mintAccessToken({ kind: 'app', roles: ['Todolist.Read.All'], version: 1 });
    * entra.mintAccessToken({ expiresInSeconds: -600 }); // expired ten minutes ago
+   * entra.mintAccessToken({ b2cPolicy: 'B2C_1_signupsignin', scopes: ['demo.read'] }); // B2C
    */
   mintAccessToken(options: MintOptions = {}): string {
     const key =
@@ -324,7 +444,9 @@ export class EntraEmulator {
         ? { kid: keyIdOf(options.privateKey), privateKey: options.privateKey }
         : options.appId !== undefined
           ? this.appKey(options.appId)
-          : this.signingKey;
+          : options.b2cPolicy !== undefined
+            ? this.policyKey(requirePolicyName('mintAccessToken', options.b2cPolicy)).key
+            : this.signingKey;
     const { header, payload } = buildAccessToken(options, {
       tenantId: this.tenantId,
       clientId: this.clientId,
@@ -332,6 +454,7 @@ export class EntraEmulator {
       kid: key.kid,
       v1Issuer: (tenantId) => this.v1Issuer(tenantId),
       v2Issuer: (tenantId) => this.v2Issuer(tenantId),
+      b2cIssuer: (tenantId) => this.b2cIssuer(tenantId),
     });
     return signRs256(header, payload, key.privateKey);
   }
@@ -342,7 +465,7 @@ export class EntraEmulator {
    *
    * @param options.privateKey sign with this key.
    * @param options.kid sign with the emulator's key of this `kid` (published, rotated out,
-   *   app-specific or unpublished); it does not touch the header.
+   *   app-specific, B2C policy or unpublished); it does not touch the header.
    * Default: the current signing key.
    */
   sign(
@@ -400,6 +523,18 @@ export class EntraEmulator {
     this.knownKeys.set(key.kid, key);
   }
 
+  private policyKey(policy: string): PolicyKey {
+    const name = policy.toLowerCase();
+    let entry = this.policyKeys.get(name);
+    if (entry === undefined) {
+      const key = generateSigningKey();
+      this.remember(key);
+      entry = { key, notBefore: Math.floor(Date.now() / 1000) };
+      this.policyKeys.set(name, entry);
+    }
+    return entry;
+  }
+
   private appKey(appId: string): EmulatorSigningKey {
     const id = appId.toLowerCase();
     let key = this.appKeys.get(id);
@@ -420,7 +555,7 @@ export class EntraEmulator {
     } catch {
       url = undefined;
     }
-    const route = url === undefined ? undefined : matchEntraRoute(method, url.pathname, this.tenantId);
+    const route = url === undefined ? undefined : matchEntraRoute(method, url.pathname, this.tenantId, this.b2cDomain);
     // Recorded before any fault so that resilience tests can count the fetches that failed.
     this.log.push(Object.freeze({ method, path, kind: route?.kind ?? 'other', at: Date.now() }));
 
@@ -454,8 +589,19 @@ export class EntraEmulator {
   }
 
   private document(route: EntraRoute, url: URL): unknown {
+    const context: DocumentContext = {
+      authorityHost: this.authorityHost,
+      v1IssuerHost: this.v1IssuerHost,
+      v2IssuerTemplate: this.v2IssuerTemplate,
+    };
+    if (route.policy !== undefined) {
+      if (route.kind === 'metadata') {
+        return b2cMetadataDocument(context, route);
+      }
+      const { key, notBefore } = this.policyKey(route.policy);
+      return b2cKeysDocument(key, notBefore);
+    }
     const appId = url.searchParams.get('appid') || undefined;
-    const context = { authorityHost: this.authorityHost, v1IssuerHost: this.v1IssuerHost };
     if (route.kind === 'metadata') {
       return route.version === 2
         ? v2MetadataDocument(context, route.tenant, appId)
@@ -463,17 +609,20 @@ export class EntraEmulator {
     }
     const appKey = appId === undefined ? undefined : this.appKeys.get(appId.toLowerCase());
     if (appKey !== undefined) {
-      return keysDocument(
-        [appKey],
-        route.version === 2 ? formatV2Issuer(this.authorityHost, route.tenant.issuerTenantId) : undefined,
-      );
+      return keysDocument([appKey], route.version === 2 ? this.v2Issuer(route.tenant.issuerTenantId) : undefined);
     }
-    return keysDocument(
-      this.publishedKeys.values(),
-      route.version === 2 ? formatV2Issuer(this.authorityHost, TENANT_ID_TEMPLATE) : undefined,
-    );
+    if (route.version === 1) {
+      return keysDocument(this.publishedKeys.values(), undefined);
+    }
+    // Tenant-wide v2 keys carry the template, as Entra's do even under a tenant's own path.
+    return {
+      keys: [...this.publishedKeys.values()].map((key) => toEntraJwk(key, this.keyIssuers.get(key.kid) ?? this.v2IssuerTemplate)),
+    };
   }
 }
+
+/** The options once validated; `v2IssuerTemplate` stays undefined until the port is known. */
+type ResolvedEmulatorOptions = Required<Omit<EntraEmulatorOptions, 'v2IssuerTemplate'>> & { v2IssuerTemplate: string | undefined };
 
 function sendJson(response: ServerResponse, status: number, body: unknown, cacheControl = 'no-store'): void {
   const text = JSON.stringify(body);

@@ -4,7 +4,9 @@
  */
 export { EntraEmulator } from './entra-emulator.js';
 export type {
+  AddKeyOptions,
   EmulatorFault,
+  EmulatorKeyPair,
   EmulatorFaultTarget,
   EmulatorRequest,
   EmulatorRequestKind,

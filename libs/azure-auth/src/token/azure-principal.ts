@@ -41,8 +41,12 @@ export function isGuest(claims: AzureAccessTokenClaims): boolean {
   return claims.acct === 1 || (typeof claims.idp === 'string' && claims.idp !== claims.iss);
 }
 
-/** Builds the principal from claims whose shapes were already checked. */
-export function createPrincipal(claims: AzureAccessTokenClaims, tenantId: string, version: AzureTokenVersion): AzurePrincipal {
+/**
+ * Builds the principal from claims whose shapes were already checked. In B2C and External ID
+ * (`customAuthority`) `idp` names a social or federated identity provider, not a home tenant, so
+ * only `acct` marks a guest there.
+ */
+export function createPrincipal(claims: AzureAccessTokenClaims, tenantId: string, version: AzureTokenVersion, customAuthority = false): AzurePrincipal {
   const appOnly = isAppOnly(claims);
   return Object.freeze({
     oid: claims.oid ?? '',
@@ -51,7 +55,7 @@ export function createPrincipal(claims: AzureAccessTokenClaims, tenantId: string
     scopes: Object.freeze(claims.scp ? claims.scp.split(' ').filter(Boolean) : []),
     roles: Object.freeze(claims.roles ? [...claims.roles] : []),
     appOnly,
-    guest: !appOnly && isGuest(claims),
+    guest: !appOnly && (customAuthority ? claims.acct === 1 : isGuest(claims)),
     tokenVersion: version,
     clientId: (version === '2.0' ? claims.azp : claims.appid) ?? claims.azp ?? claims.appid ?? '',
     name: claims.name,

@@ -144,7 +144,7 @@ export class AzureTokenVerifier implements OnModuleInit {
     checkAudience(payload.aud, options);
     const nowSeconds = Date.now() / 1000;
     await checkTenant(pending.route.tenantId, payload, options);
-    const principal = createPrincipal(payload, pending.route.tenantId, pending.route.version);
+    const principal = createPrincipal(payload, pending.route.tenantId, pending.route.version, options.customAuthority);
     this.authorityOf.set(principal, options);
     this.cache.set(pending.token, principal, pending.key.kid, (payload.exp + options.clockToleranceSeconds - nowSeconds) * 1000);
     return principal;

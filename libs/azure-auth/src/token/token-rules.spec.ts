@@ -418,6 +418,13 @@ describe('checkLifetime', () => {
 });
 
 describe('checkTenant', () => {
+  it('never lets the personal-account tenant into an organizations API, even with allowAnyTenant', async () => {
+    const msa = '9188040d-6c67-4c5b-b112-36a304b66dad';
+    const organizations = options({ tenantId: 'organizations', allowAnyTenant: true });
+    await expect(checkTenant(msa, v2({ tid: msa }), organizations)).rejects.toMatchObject({ reason: 'tenant_not_allowed' });
+    await expect(checkTenant(msa, v2({ tid: msa }), options({ tenantId: 'common', allowAnyTenant: true }))).resolves.toBeUndefined();
+  });
+
   const claims = v2();
 
   it('lets any token of a single-tenant route pass (routeToken already checked the tenant)', async () => {

@@ -17,6 +17,9 @@ export interface TokenRoute {
   readonly kid: string;
 }
 
+/** Tenant of personal Microsoft accounts, behind the `consumers` authority. */
+export const CONSUMERS_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
+
 /** kids in Entra's key sets are short; a longer one cannot match and is not looked up. */
 const MAX_KID_LENGTH = 256;
 
@@ -152,6 +155,8 @@ export function checkLifetime(payload: AzureAccessTokenClaims, nowSeconds: numbe
 
 /** Multi-tenant APIs decide which tenants they trust; a single-tenant route already did. */
 export async function checkTenant(tenantId: string, payload: AzureAccessTokenClaims, options: ResolvedAuthority): Promise<void> {
+  // `organizations` means work and school accounts: never the personal-account (MSA) tenant.
+  if (options.multiTenant === 'organizations' && tenantId === CONSUMERS_TENANT_ID) throw AzureAuthErrors.tenantNotAllowed();
   if (!options.multiTenant || options.multiTenant === 'consumers' || options.allowAnyTenant) return;
   if (options.allowedTenants?.has(tenantId)) return;
   if (options.tenantValidator && (await options.tenantValidator(tenantId, payload)) === true) return;

@@ -1,0 +1,58 @@
+import type { OpenAPIObject, SwaggerCustomOptions, SwaggerDocumentOptions } from '@nestjs/swagger';
+
+/**
+ * Options of {@link setupAzureAuthSwagger}. The tenant, the API's client id and the authority host
+ * default to those of the `AzureAuthModule` registered in the app.
+ */
+export interface AzureAuthSwaggerOptions {
+  /** Where Swagger UI is served. Default `'docs'`; the JSON document is then at `/docs-json`. */
+  path?: string;
+  /** Document title. Default `'API'`. Ignored when `documentConfig` is given. */
+  title?: string;
+  /** Document version. Default `'1.0'`. Ignored when `documentConfig` is given. */
+  version?: string;
+  /** Document description. Ignored when `documentConfig` is given. */
+  description?: string;
+  /**
+   * A document configuration from `new DocumentBuilder()…build()`, for everything the shortcuts
+   * above do not cover. The `azure-ad` scheme is added to it.
+   */
+  documentConfig?: Omit<OpenAPIObject, 'paths'>;
+  /** Passed to `SwaggerModule.createDocument` (e.g. `include`, `operationIdFactory`). */
+  documentOptions?: SwaggerDocumentOptions;
+  /** Passed to `SwaggerModule.setup`; its `swaggerOptions` are merged over the OAuth settings made here. */
+  customOptions?: SwaggerCustomOptions;
+  /**
+   * Application (client) id of the app registration Swagger UI signs in with: a single-page
+   * application whose redirect URI is Swagger UI's `oauth2-redirect.html` (e.g.
+   * `https://api.contoso.com/docs/oauth2-redirect.html`), with the API's scopes granted. Without
+   * it the Authorize dialog asks for a client id.
+   */
+  swaggerClientId?: string;
+  /**
+   * The API's delegated scopes offered in the Authorize dialog, short name to description
+   * (`{ 'Todolist.Read': 'Read your tasks' }`), or short names only. Every `@Scopes` name used by a
+   * route is offered as well, described by its name when it is not listed here.
+   */
+  scopes?: Record<string, string> | string[];
+  /** Directory (tenant) id in the authorize and token URLs. Default: the module's `tenantId`. */
+  tenantId?: string;
+  /** The API's application (client) id, used in scope URIs. Default: the module's `clientId`. */
+  clientId?: string;
+  /** Authority host. Default: the module's `authorityHost` (`https://login.microsoftonline.com`). */
+  authorityHost?: string;
+  /** The API's App ID URI, when it is not `api://{clientId}` (e.g. `https://contoso.com/todo-api`). */
+  applicationIdUri?: string;
+  /**
+   * Whether every route without `@Public()` needs a token. Default `true`, right when
+   * `AzureAuthGuard` is global (`APP_GUARD`), which metadata cannot show. With `false`, only routes
+   * with `@UseGuards(AzureAuthGuard)` (or `AzurePermissionsGuard`), `@Scopes`, `@Roles` or
+   * `@AppPermissions` are marked as needing one.
+   */
+  securedByDefault?: boolean;
+  /**
+   * Absolute URL of Swagger UI's `oauth2-redirect.html`, exactly as registered in the app
+   * registration. Default: computed by the browser from the address Swagger UI was opened at.
+   */
+  oauth2RedirectUrl?: string;
+}

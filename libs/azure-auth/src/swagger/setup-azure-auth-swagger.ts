@@ -1,0 +1,247 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { GUARDS_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { DECORATORS, DocumentBuilder, SwaggerModule, type OpenAPIObject, type SecurityRequirementObject, type SecuritySchemeObject, type SwaggerCustomOptions } from '@nestjs/swagger';
+import { AZURE_AUTH_OPTIONS, DEFAULT_AUTHORITY_HOST } from '../azure-auth.constants.js';
+import { AzureAuthConfigurationError, isGuid, normalizeAuthorityHost, type ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import { AzureAuthGuard } from '../guards/azure-auth.guard.js';
+import { AzurePermissionsGuard } from '../guards/azure-permissions.guard.js';
+import { RouteRequirementsReader } from '../guards/route-requirements.js';
+import type { AzureAuthSwaggerOptions } from './azure-auth-swagger.options.js';
+import {
+  AZURE_AD_SECURITY_SCHEME,
+  applicationIdUriOf,
+  azureAdSecurityScheme,
+  oauthEndpoints,
+  routeSecurityRequirements,
+  scopeUri,
+  type RouteSecurity,
+} from './azure-ad-security.js';
+
+/** Thrown by {@link setupAzureAuthSwagger} when an option is wrong; the message names the option. */
+export class AzureAuthSwaggerConfigurationError extends Error {
+  override readonly name = 'AzureAuthSwaggerConfigurationError';
+  constructor(
+    readonly option: string,
+    readonly problem: string,
+  ) {
+    super(`setupAzureAuthSwagger: option "${option}" ${problem}`);
+  }
+}
+
+interface SwaggerSettings {
+  readonly path: string;
+  readonly applicationIdUri: string;
+  readonly endpoints: { authorizationUrl: string; tokenUrl: string };
+  readonly securedByDefault: boolean;
+}
+
+interface Route {
+  readonly handler: Function;
+  readonly security: RouteSecurity;
+}
+
+/**
+ * Builds the OpenAPI document of `app` with the `azure-ad` OAuth2 scheme and each operation's
+ * `security` taken from `@Public` / `@Scopes` / `@Roles` / `@AppPermissions`, without serving it.
+ * For writing the document to a file at build time; {@link setupAzureAuthSwagger} also serves it.
+ */
+export function createAzureAuthSwaggerDocument(app: INestApplication, options: AzureAuthSwaggerOptions = {}): OpenAPIObject {
+  return buildDocument(app, options, resolveSettings(app, options));
+}
+
+/**
+ * One call for Swagger: builds the document ({@link createAzureAuthSwaggerDocument}) and serves
+ * Swagger UI at `options.path` (default `docs`, the JSON at `/docs-json`) with an Authorize button
+ * that signs in against the tenant with the authorization code flow and PKCE, as
+ * `options.swaggerClientId`. Call it before `app.listen()`. On Fastify, Swagger UI needs
+ * `@fastify/static` installed.
+ *
+ * A route gets `security` from its decorators, read handler-first as `AzureAuthGuard` reads them:
+ * `@Public()` none; `@Scopes('A', 'B')` one requirement per scope (either suffices); any other
+ * route that needs a token an empty `azure-ad` requirement (see `securedByDefault`).
+ *
+ * @example
+ * ```ts
+ * const app = await NestFactory.create(AppModule);
+ * setupAzureAuthSwagger(app, {
+ *   title: 'TodoList API',
+ *   swaggerClientId: process.env.AZURE_SWAGGER_CLIENT_ID,
+ *   scopes: { 'Todolist.Read': 'Read your tasks', 'Todolist.ReadWrite': 'Read and change your tasks' },
+ * });
+ * await app.listen(3000); // Swagger UI at http://localhost:3000/docs
+ * ```
+ */
+export function setupAzureAuthSwagger(app: INestApplication, options: AzureAuthSwaggerOptions = {}): OpenAPIObject {
+  const settings = resolveSettings(app, options);
+  const document = buildDocument(app, options, settings);
+  SwaggerModule.setup(settings.path, app, document, swaggerUiOptions(document, options));
+  return document;
+}
+
+function resolveSettings(app: INestApplication, options: AzureAuthSwaggerOptions): SwaggerSettings {
+  if (options === null || typeof options !== 'object') throw new AzureAuthSwaggerConfigurationError('options', 'must be an object');
+  const module = moduleOptions(app);
+  if (module?.customAuthority && (options.tenantId === undefined || options.authorityHost === undefined)) {
+    throw new AzureAuthSwaggerConfigurationError(
+      'tenantId',
+      'and "authorityHost" are required when AzureAuthModule uses an "authority" URL: the OAuth endpoints cannot be derived from it',
+    );
+  }
+  const tenantId = options.tenantId ?? module?.tenantId;
+  if (typeof tenantId !== 'string' || !/^[\w.-]+$/.test(tenantId)) {
+    throw new AzureAuthSwaggerConfigurationError('tenantId', `must be a tenant GUID or domain (or AzureAuthModule must be registered), got ${JSON.stringify(tenantId)}`);
+  }
+  const clientId = options.clientId ?? module?.clientId;
+  if (!isGuid(clientId)) {
+    throw new AzureAuthSwaggerConfigurationError('clientId', `must be the API's application (client) id GUID (or AzureAuthModule must be registered), got ${JSON.stringify(clientId)}`);
+  }
+  if (options.swaggerClientId !== undefined && !isGuid(options.swaggerClientId)) {
+    throw new AzureAuthSwaggerConfigurationError('swaggerClientId', `must be the application (client) id GUID of Swagger UI's app registration, got ${JSON.stringify(options.swaggerClientId)}`);
+  }
+  const path = options.path ?? 'docs';
+  if (typeof path !== 'string' || path.replace(/^\/+|\/+$/g, '') === '') {
+    throw new AzureAuthSwaggerConfigurationError('path', `must be a non-empty path such as "docs", got ${JSON.stringify(path)}`);
+  }
+  return {
+    path,
+    applicationIdUri: applicationIdUriOf(clientId.toLowerCase(), options.applicationIdUri),
+    endpoints: oauthEndpoints(authorityHost(options.authorityHost ?? module?.authorityHost), tenantId),
+    securedByDefault: options.securedByDefault ?? true,
+  };
+}
+
+function moduleOptions(app: INestApplication): ResolvedAzureAuthOptions | undefined {
+  try {
+    return app.get<string, ResolvedAzureAuthOptions>(AZURE_AUTH_OPTIONS, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
+function authorityHost(value: string | undefined): string {
+  try {
+    return normalizeAuthorityHost(value ?? DEFAULT_AUTHORITY_HOST);
+  } catch (error) {
+    if (error instanceof AzureAuthConfigurationError) throw new AzureAuthSwaggerConfigurationError('authorityHost', error.problem);
+    throw error;
+  }
+}
+
+/** Every route handler of the app's controllers with what its decorators require. */
+function collectRoutes(app: INestApplication, securedByDefault: boolean): Route[] {
+  const discovery = new DiscoveryService(app.get(ModulesContainer));
+  const scanner = new MetadataScanner();
+  // The guard's own reader, so the document says what the guard enforces (handler-first, @Public wins).
+  const reader = new RouteRequirementsReader(new Reflector());
+  const routes: Route[] = [];
+  for (const { metatype } of discovery.getControllers()) {
+    if (typeof metatype !== 'function') continue;
+    const controller = metatype as Type<unknown>;
+    for (const name of scanner.getAllMethodNames(controller.prototype)) {
+      const handler: unknown = controller.prototype[name];
+      if (typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
+      const { isPublic, permissions } = reader.read(new ExecutionContextHost([], controller, handler));
+      const guarded = securedByDefault || hasAzureGuard(handler) || hasAzureGuard(controller) || permissions.appPermissions !== undefined || permissions.roles !== undefined;
+      routes.push({ handler, security: { isPublic, scopes: permissions.scopes, guarded } });
+    }
+  }
+  return routes;
+}
+
+function hasAzureGuard(target: object): boolean {
+  const guards: unknown[] = Reflect.getMetadata(GUARDS_METADATA, target) ?? [];
+  return guards.some((guard) =>
+    [AzureAuthGuard, AzurePermissionsGuard].some((type) =>
+      typeof guard === 'function' ? guard === type || guard.prototype instanceof type : guard instanceof type,
+    ),
+  );
+}
+
+/** Scope URI to description: the ones the user described first, then every `@Scopes` name in use. */
+function offeredScopes(options: AzureAuthSwaggerOptions, routes: readonly Route[], applicationIdUri: string): Map<string, string> {
+  const described: Array<[string, string]> = Array.isArray(options.scopes)
+    ? options.scopes.map((name) => [name, name])
+    : Object.entries(options.scopes ?? {});
+  const scopes = new Map<string, string>();
+  for (const [name, description] of described) scopes.set(scopeUri(applicationIdUri, name), description);
+  for (const route of routes) {
+    for (const name of route.security.scopes ?? []) {
+      const uri = scopeUri(applicationIdUri, name);
+      if (!scopes.has(uri)) scopes.set(uri, name);
+    }
+  }
+  return scopes;
+}
+
+function buildDocument(app: INestApplication, options: AzureAuthSwaggerOptions, settings: SwaggerSettings): OpenAPIObject {
+  const routes = collectRoutes(app, settings.securedByDefault);
+  const base = options.documentConfig ?? new DocumentBuilder().setTitle(options.title ?? 'API').setVersion(options.version ?? '1.0').setDescription(options.description ?? '').build();
+  const config: Omit<OpenAPIObject, 'paths'> = {
+    ...base,
+    components: {
+      ...base.components,
+      securitySchemes: {
+        ...base.components?.securitySchemes,
+        [AZURE_AD_SECURITY_SCHEME]: azureAdSecurityScheme(settings.endpoints, offeredScopes(options, routes, settings.applicationIdUri)),
+      },
+    },
+  };
+  return withSecurityMetadata(routes, settings.applicationIdUri, () => SwaggerModule.createDocument(app, config, options.documentOptions));
+}
+
+/**
+ * Lends each handler the `@ApiSecurity` metadata its decorators imply while the scanner runs, then
+ * puts back what the user had. The scanner then maps handlers to operations itself, with global
+ * prefixes, versions and path aliases, and the user's own `@ApiSecurity` requirements stay beside ours.
+ */
+function withSecurityMetadata<T>(routes: readonly Route[], applicationIdUri: string, scan: () => T): T {
+  const previous = new Map<Function, unknown>();
+  try {
+    for (const { handler, security } of routes) {
+      const requirements = routeSecurityRequirements(security, AZURE_AD_SECURITY_SCHEME, applicationIdUri);
+      if (requirements.length === 0 || previous.has(handler)) continue;
+      const own = Reflect.getOwnMetadata(DECORATORS.API_SECURITY, handler) as SecurityRequirementObject[] | undefined;
+      previous.set(handler, own);
+      Reflect.defineMetadata(DECORATORS.API_SECURITY, [...(own ?? []), ...requirements], handler);
+    }
+    return scan();
+  } finally {
+    for (const [handler, own] of previous) {
+      if (own === undefined) Reflect.deleteMetadata(DECORATORS.API_SECURITY, handler);
+      else Reflect.defineMetadata(DECORATORS.API_SECURITY, own, handler);
+    }
+  }
+}
+
+// Swagger UI derives its OAuth redirect page from the part of the address before the last '/':
+// at `/docs` that is `/oauth2-redirect.html`, which does not exist; at `/docs/` it is the page served
+// beside Swagger UI. Runs before Swagger UI starts (on window load).
+const REDIRECT_BESIDE_UI = `if (!/\\/$|\\.[^/]*$/.test(location.pathname)) history.replaceState(history.state, '', location.pathname + '/' + location.search + location.hash);`;
+
+/**
+ * `SwaggerModule.setup` options: the Authorize dialog's OAuth settings, under the user's own.
+ * @internal
+ */
+export function swaggerUiOptions(document: OpenAPIObject, options: AzureAuthSwaggerOptions): SwaggerCustomOptions {
+  const custom = options.customOptions ?? {};
+  // Pre-selected in the dialog: every scope the scheme offers.
+  const scheme = document.components?.securitySchemes?.[AZURE_AD_SECURITY_SCHEME] as SecuritySchemeObject | undefined;
+  const scopes = Object.keys(scheme?.flows?.authorizationCode?.scopes ?? {});
+  const { oauth2RedirectUrl, swaggerClientId } = options;
+  return {
+    ...custom,
+    ...(oauth2RedirectUrl === undefined ? { customJsStr: [REDIRECT_BESIDE_UI, ...[custom.customJsStr ?? []].flat()] } : {}),
+    swaggerOptions: {
+      ...(oauth2RedirectUrl === undefined ? {} : { oauth2RedirectUrl }),
+      ...custom.swaggerOptions,
+      initOAuth: {
+        ...(swaggerClientId === undefined ? {} : { clientId: swaggerClientId }),
+        usePkceWithAuthorizationCodeGrant: true,
+        scopes,
+        ...custom.swaggerOptions?.initOAuth,
+      },
+    },
+  };
+}

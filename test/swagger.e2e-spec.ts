@@ -1,0 +1,154 @@
+import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { AzureAuthGuard, AzureAuthModule, Public, Roles, Scopes } from 'nestjs-azure-auth';
+import { EntraEmulator } from 'nestjs-azure-auth/testing';
+import { setupAzureAuthSwagger } from 'nestjs-azure-auth/swagger';
+import { ADAPTERS, call, emulatorOptions, type Adapter } from './support/test-app.js';
+
+const SWAGGER_CLIENT_ID = '5d1e3f7a-9b2c-4d8e-a6f0-1c3b5d7e9f21';
+
+/** No @UseGuards here: the guard is global, as in the sample app, so every undecorated route needs a token. */
+@Controller('api')
+class DocumentedController {
+  @Public()
+  @Get('open')
+  open() {
+    return { open: true };
+  }
+
+  @Scopes('Todolist.Read', 'Todolist.ReadWrite')
+  @Get('todolist')
+  list() {
+    return [];
+  }
+
+  @Roles('TaskAdmin')
+  @Get('admin')
+  admin() {
+    return { admin: true };
+  }
+
+  @Get('me')
+  me() {
+    return { me: true };
+  }
+}
+
+async function startDocumentedApp(adapter: Adapter, entra: EntraEmulator): Promise<{ app: INestApplication; url: string }> {
+  @Module({
+    imports: [AzureAuthModule.forRoot(emulatorOptions(entra))],
+    providers: [{ provide: APP_GUARD, useClass: AzureAuthGuard }],
+    controllers: [DocumentedController],
+  })
+  class DocumentedAppModule {}
+  const moduleRef = await Test.createTestingModule({ imports: [DocumentedAppModule] }).compile();
+  const app =
+    adapter === 'fastify'
+      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false })
+      : moduleRef.createNestApplication({ logger: false });
+  setupAzureAuthSwagger(app, {
+    title: 'TodoList API',
+    swaggerClientId: SWAGGER_CLIENT_ID,
+    scopes: { 'Todolist.Read': 'Read your tasks', 'Todolist.ReadWrite': 'Read and change your tasks' },
+    // Swagger UI on Fastify needs @fastify/static, which this workspace does not install; the document does not.
+    customOptions: adapter === 'fastify' ? { ui: false } : undefined,
+  });
+  await app.listen(0, '127.0.0.1');
+  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
+}
+
+describe.each(ADAPTERS)('OpenAPI document over %s', (adapter) => {
+  let entra: EntraEmulator;
+  let app: INestApplication;
+  let url: string;
+  let document: any;
+  let scope: (name: string) => string;
+
+  beforeAll(async () => {
+    entra = await EntraEmulator.start();
+    ({ app, url } = await startDocumentedApp(adapter, entra));
+    scope = (name) => `api://${entra.clientId}/${name}`;
+    const answer = await call(`${url}/docs-json`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+    document = answer.body;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await entra?.stop();
+  });
+
+  it("declares the azure-ad OAuth2 scheme: authorization code flow on the tenant's endpoints, scopes by full URI", () => {
+    expect(document.info).toMatchObject({ title: 'TodoList API' });
+    expect(Object.keys(document.components.securitySchemes)).toEqual(['azure-ad']);
+    expect(document.components.securitySchemes['azure-ad']).toEqual({
+      type: 'oauth2',
+      description: expect.any(String),
+      flows: {
+        authorizationCode: {
+          authorizationUrl: `${entra.authorityHost}/${entra.tenantId}/oauth2/v2.0/authorize`,
+          tokenUrl: `${entra.authorityHost}/${entra.tenantId}/oauth2/v2.0/token`,
+          scopes: {
+            [scope('Todolist.Read')]: 'Read your tasks',
+            [scope('Todolist.ReadWrite')]: 'Read and change your tasks',
+          },
+        },
+      },
+    });
+  });
+
+  it("gives each operation the security its decorators imply, and the public one none", () => {
+    const security = (path: string) => document.paths[path].get.security;
+    expect(security('/api/todolist')).toEqual([{ 'azure-ad': [scope('Todolist.Read')] }, { 'azure-ad': [scope('Todolist.ReadWrite')] }]);
+    expect(security('/api/admin')).toEqual([{ 'azure-ad': [] }]);
+    expect(security('/api/me')).toEqual([{ 'azure-ad': [] }]);
+    expect(document.paths['/api/open'].get).toBeDefined();
+    expect(security('/api/open')).toBeUndefined();
+    expect(document.security).toBeUndefined();
+  });
+
+  it('agrees with the guard: exactly the operations with security refuse a caller without a token', async () => {
+    const operations = Object.entries<any>(document.paths).map(([path, item]) => ({ path, secured: item.get.security !== undefined }));
+    expect(operations).toHaveLength(4);
+    for (const { path, secured } of operations) {
+      const answer = await call(`${url}${path}`);
+      expect({ path, status: answer.status }).toEqual({ path, status: secured ? 401 : 200 });
+    }
+  });
+
+  it('lists scopes that open the route: a token with any one of them passes, one without gets 403', async () => {
+    const requirements: Array<Record<string, string[]>> = document.paths['/api/todolist'].get.security;
+    for (const requirement of requirements) {
+      // Entra puts the short name in `scp`; the client requested the full URI the document lists.
+      const [uri] = requirement['azure-ad'];
+      const shortName = uri.slice(`api://${entra.clientId}/`.length);
+      expect((await call(`${url}/api/todolist`, { token: entra.mintAccessToken({ scopes: [shortName] }) })).status).toBe(200);
+    }
+    const outsider = await call(`${url}/api/todolist`, { token: entra.mintAccessToken({ scopes: ['Other.Scope'] }) });
+    expect(outsider.status).toBe(403);
+    expect(outsider.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"/);
+  });
+
+  if (adapter === 'express') {
+    it("serves Swagger UI with its own assets and the OAuth settings: Swagger's client id, PKCE, the API's scopes", async () => {
+      const page = await call(`${url}/docs`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      // every script and stylesheet is relative: served by the app, no CDN
+      expect(page.body).toMatch(/<script src="\.\/docs\/swagger-ui-bundle\.js">/);
+      expect(page.body).not.toMatch(/(src|href)=["']https?:/);
+      for (const asset of ['swagger-ui-bundle.js', 'swagger-ui.css', 'oauth2-redirect.html']) {
+        expect({ asset, status: (await call(`${url}/docs/${asset}`)).status }).toEqual({ asset, status: 200 });
+      }
+      const init = await call(`${url}/docs/swagger-ui-init.js`);
+      const initOAuth = JSON.parse(/"initOAuth": (\{[^}]*\})/.exec(init.body)?.[1] ?? 'null');
+      expect(initOAuth).toEqual({
+        clientId: SWAGGER_CLIENT_ID,
+        usePkceWithAuthorizationCodeGrant: true,
+        scopes: [scope('Todolist.Read'), scope('Todolist.ReadWrite')],
+      });
+    });
+  }
+});
