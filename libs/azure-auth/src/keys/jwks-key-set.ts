@@ -123,10 +123,11 @@ export class JwksKeySet {
       if (this.inflight) {
         // A refresh is already on its way: share it rather than refuse.
         await this.refreshOrUnavailable('unknown kid');
-      } else if (now - this.lastUnknownKeyRefresh < this.config.unknownKeyRefreshIntervalMs) {
-        if (this.lastRefreshFailed) throw AzureAuthErrors.keysUnavailable(this.config.retryAfterSeconds);
+      } else if (now - this.lastUnknownKeyRefresh < this.config.unknownKeyRefreshIntervalMs && !this.lastRefreshFailed) {
         throw AzureAuthErrors.signingKeyNotFound(false);
       } else {
+        // A failed refresh does not use up the interval (the 503 said "retry"): the failure
+        // back-off in refresh() spaces the retries instead.
         this.lastUnknownKeyRefresh = now;
         await this.refreshOrUnavailable('unknown kid');
       }

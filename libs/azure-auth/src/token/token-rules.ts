@@ -142,10 +142,11 @@ export const MAX_TOKEN_LIFETIME_SECONDS = 2 * 86_400;
 
 /** `exp` and `nbf` against the clock, with the configured skew; absurd times are refused. */
 export function checkLifetime(payload: AzureAccessTokenClaims, nowSeconds: number, toleranceSeconds: number): void {
+  // A far-future nbf is simply not valid yet; a far-future exp or iat is not a time Entra writes.
   const latest = nowSeconds + MAX_TOKEN_LIFETIME_SECONDS;
-  for (const claim of ['exp', 'nbf', 'iat'] as const) {
+  for (const claim of ['exp', 'iat'] as const) {
     const value = payload[claim];
-    if (value !== undefined && (value <= 0 || value > latest)) throw AzureAuthErrors.invalidClaims(claim);
+    if (value !== undefined && value > latest) throw AzureAuthErrors.invalidClaims(claim);
   }
   if (nowSeconds >= payload.exp + toleranceSeconds) throw AzureAuthErrors.expired(Math.floor(nowSeconds - payload.exp));
   if (payload.nbf !== undefined && nowSeconds + toleranceSeconds < payload.nbf) {

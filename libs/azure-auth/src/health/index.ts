@@ -1,0 +1,2 @@
+export { AzureAuthHealthIndicator } from './azure-auth.health-indicator.js';
+export type { AzureAuthHealthDetails, AzureAuthKeySetHealth } from './azure-auth.health-indicator.js';
