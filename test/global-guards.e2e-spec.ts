@@ -1,59 +1,15 @@
-import { Controller, Get, Post, type INestApplication, type ModuleMetadata, type Provider } from '@nestjs/common';
+import { Controller, Get, type INestApplication, type ModuleMetadata, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import {
-  AppPermissions,
   AzureAuthGuard,
   AzureAuthModule,
   AzurePermissionsGuard,
   AzureUser,
   Public,
-  Roles,
-  Scopes,
   type AzurePrincipal,
 } from 'nestjs-azure-auth';
 import { EntraEmulator } from 'nestjs-azure-auth/testing';
-import { ADAPTERS, ProbeController, call, emulatorOptions, startApp, type Adapter } from './support/test-app.js';
-
-/** The probe's routes without any @UseGuards: only a global guard protects them. */
-@Controller('api')
-class UnguardedProbeController {
-  @Public()
-  @Get('open')
-  open() {
-    return { open: true };
-  }
-
-  @Get('me')
-  me(@AzureUser('oid') oid: string, @AzureUser() user: AzurePrincipal) {
-    return { oidField: oid, appOnly: user.appOnly };
-  }
-
-  @Scopes('Todolist.Read', 'Todolist.ReadWrite')
-  @AppPermissions('Todolist.Read.All', 'Todolist.ReadWrite.All')
-  @Get('todolist')
-  list() {
-    return [];
-  }
-
-  @Scopes('Todolist.ReadWrite')
-  @AppPermissions('Todolist.ReadWrite.All')
-  @Post('todolist')
-  create() {
-    return { id: 1 };
-  }
-
-  @AppPermissions('Todolist.Read.All')
-  @Get('daemon-only')
-  daemonOnly() {
-    return { ok: true };
-  }
-
-  @Roles('TaskAdmin')
-  @Get('admin')
-  admin() {
-    return { admin: true };
-  }
-}
+import { ADAPTERS, ProbeController, UnguardedProbeController, call, emulatorOptions, startApp, type Adapter } from './support/test-app.js';
 
 /** A whole controller opened with @Public while the guards are global. */
 @Public()

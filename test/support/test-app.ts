@@ -17,10 +17,8 @@ import type { EntraEmulator } from 'nestjs-azure-auth/testing';
 export type Adapter = 'express' | 'fastify';
 export const ADAPTERS: Adapter[] = ['express', 'fastify'];
 
-/** A controller that exercises every decorator, guarded per controller. */
-@UseGuards(AzureAuthGuard)
-@Controller('api')
-export class ProbeController {
+/** Routes that exercise every decorator; the controllers below decide how they are guarded. */
+export class ProbeRoutes {
   @Public()
   @Get('open')
   open() {
@@ -58,6 +56,15 @@ export class ProbeController {
     return { admin: true };
   }
 }
+
+/** The probe routes guarded per controller. */
+@UseGuards(AzureAuthGuard)
+@Controller('api')
+export class ProbeController extends ProbeRoutes {}
+
+/** The probe routes without any @UseGuards: only a global guard protects them. */
+@Controller('api')
+export class UnguardedProbeController extends ProbeRoutes {}
 
 /** Options pointing the module at the emulator, with warm-up off so tests control fetches. */
 export function emulatorOptions(entra: EntraEmulator, extra: Partial<AzureAuthModuleOptions> = {}): AzureAuthModuleOptions {
