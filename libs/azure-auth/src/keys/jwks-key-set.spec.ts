@@ -175,6 +175,14 @@ describe('JwksKeySet', () => {
     expect(jwks.state.requests).toBe(2);
   });
 
+  it('fetches nothing once closed (the app shut down)', async () => {
+    const keys = new JwksKeySet(jwks.url, baseConfig, logger());
+    keys.close();
+    await expect(keys.refresh('warm-up')).rejects.toThrow('closed');
+    expect((await rejection(keys.get('kid-1'))).reason).toBe('keys_unavailable');
+    expect(jwks.state.requests).toBe(0);
+  });
+
   it('allows another unknown-kid refresh once the interval has passed', async () => {
     let clock = 1_000_000;
     const keys = new JwksKeySet(jwks.url, { ...baseConfig, now: () => clock }, logger());

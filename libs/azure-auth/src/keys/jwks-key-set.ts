@@ -65,6 +65,7 @@ export class JwksKeySet {
   private lastUnknownKeyRefresh = Number.NEGATIVE_INFINITY;
   private lastRefreshFailed = false;
   private lastFailureAt: number | undefined;
+  private closed = false;
   private fetchCount = 0;
   private readonly client: jwksRsa.JwksClient;
   private readonly now: () => number;
@@ -82,6 +83,11 @@ export class JwksKeySet {
       requestAgent: config.agent,
     });
     this.now = config.now ?? Date.now;
+  }
+
+  /** Stops background work: a fetch still under way finishes silently and nothing new starts. */
+  close(): void {
+    this.closed = true;
   }
 
   /** Whether a key set has been loaded at least once. */
@@ -142,6 +148,7 @@ export class JwksKeySet {
    * a failure, further loads wait {@link FAILURE_BACKOFF_MS} so that an outage is not hammered.
    */
   refresh(reason: string): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('closed'));
     if (!this.inflight && this.lastFailureAt !== undefined && this.now() - this.lastFailureAt < FAILURE_BACKOFF_MS) {
       return Promise.reject(new Error('the last fetch failed moments ago'));
     }
@@ -184,6 +191,7 @@ export class JwksKeySet {
     } catch (error) {
       this.lastRefreshFailed = true;
       this.lastFailureAt = this.now();
+      if (this.closed) throw error;
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn(
         `Fetching signing keys from ${this.jwksUri} (${reason}) failed after ${this.now() - started} ms: ${message}` +

@@ -38,6 +38,7 @@ export class AuthorityMetadata {
   private readonly keySets = new Map<string, JwksKeySet>();
   private metadataFetches = 0;
   private lastFailureAt: number | undefined;
+  private closed = false;
 
   constructor(
     private readonly options: ResolvedAuthority,
@@ -73,6 +74,12 @@ export class AuthorityMetadata {
       .catch(() => undefined);
   }
 
+  /** Stops background work: a fetch still under way finishes silently and nothing new starts. */
+  close(): void {
+    this.closed = true;
+    for (const keys of this.keySets.values()) keys.close();
+  }
+
   /** Key sets in use, for health reporting. */
   keySetsInUse(): JwksKeySet[] {
     return [...this.keySets.values()];
@@ -83,6 +90,7 @@ export class AuthorityMetadata {
   }
 
   private refresh(): Promise<DiscoveredAuthority> {
+    if (this.closed) return Promise.reject(new Error('closed'));
     if (!this.inflight && this.lastFailureAt !== undefined && this.now() - this.lastFailureAt < FAILURE_BACKOFF_MS) {
       return Promise.reject(new Error('the last fetch failed moments ago'));
     }
@@ -117,6 +125,7 @@ export class AuthorityMetadata {
       return discovered;
     } catch (error) {
       this.lastFailureAt = this.now();
+      if (this.closed) throw error;
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn(
         `OpenID metadata of ${label} unavailable after ${this.now() - started} ms: ${message}` +

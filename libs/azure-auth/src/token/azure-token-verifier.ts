@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
 import type { ResolvedAuthority, ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
@@ -50,7 +50,7 @@ export interface PendingToken {
  * cache of tokens that passed.
  */
 @Injectable()
-export class AzureTokenVerifier implements OnModuleInit {
+export class AzureTokenVerifier implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AzureAuth');
   private readonly contexts: readonly AuthorityContext[];
   private readonly authorityOf = new WeakMap<AzurePrincipal, ResolvedAuthority>();
@@ -86,6 +86,11 @@ export class AzureTokenVerifier implements OnModuleInit {
       }
       if (options.warmUp) metadata.warmUp();
     }
+  }
+
+  /** A fetch started by warm-up must not outlive the app, nor log after it closed. */
+  onModuleDestroy(): void {
+    for (const { metadata } of this.contexts) metadata.close();
   }
 
   /** A principal for a token that verified before and is still within its lifetime. */
