@@ -9,6 +9,8 @@ import { parseAppConfig, type AppConfig } from './config/app-config.js';
 import type { DevMode } from './dev/dev-mode.js';
 
 const logger = new Logger('TodoListApi');
+/** Where Swagger UI is served (its JSON at `/docs-json`). */
+const DOCS_PATH = 'docs';
 
 /** A URL a caller on this machine can use, also when the app listens on every interface. */
 function localUrl(app: INestApplication, host: string | undefined): string {
@@ -36,8 +38,10 @@ async function start(config: AppConfig): Promise<void> {
     setupAzureAuthSwagger(app, {
       title: 'TodoList API',
       version: '1.0',
-      // Swagger UI's own app registration (SPA platform, redirect URI {origin}/docs/oauth2-redirect.html).
-      swaggerClientId: config.swaggerClientId,
+      path: DOCS_PATH,
+      // Swagger UI's own app registration (SPA platform, redirect URI {origin}/docs/oauth2-redirect.html);
+      // the emulator accepts any client, so dev mode needs none.
+      swaggerClientId: config.swaggerClientId ?? dev?.swaggerClientId,
       scopes: { 'Todolist.Read': 'Read your task list', 'Todolist.ReadWrite': 'Read and change your task list' },
     });
     await (config.host === undefined ? app.listen(config.port) : app.listen(config.port, config.host));
@@ -51,7 +55,7 @@ async function start(config: AppConfig): Promise<void> {
   if (dev) {
     logger.warn('Dev mode: tokens are signed by a local Entra emulator. Never expose this process to a network.');
     // Not a log line: the block is meant to be copied, so it carries no logger prefix.
-    process.stdout.write(dev.examples(url));
+    process.stdout.write(dev.examples(url, `${url}/${DOCS_PATH}`));
   } else {
     const { tenantId, clientId, authorityHost, allowedTenants } = options.auth;
     const tenants = allowedTenants ? ` (trusted tenants: ${allowedTenants.join(', ')})` : '';

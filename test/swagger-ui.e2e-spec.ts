@@ -1,12 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { AzureAuthGuard, AzureAuthModule, AzureUser, Public, Roles, Scopes } from 'nestjs-azure-auth';
-import { EntraEmulator } from 'nestjs-azure-auth/testing';
+import { EntraEmulator, decodeJwtUnverified } from 'nestjs-azure-auth/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { setupAzureAuthSwagger } from 'nestjs-azure-auth/swagger';
 import { emulatorOptions } from './support/test-app.js';
@@ -51,101 +48,7 @@ class DocumentedController {
   }
 }
 
-interface SignInService {
-  /** Stands in for the authority host: `{origin}/{tenant}/oauth2/v2.0/authorize` and `/token`. */
-  readonly origin: string;
-  readonly authorizeRequests: URLSearchParams[];
-  readonly tokenRequests: URLSearchParams[];
-  /** Token requests refused, with the reason: a PKCE or redirect mismatch must fail the test. */
-  readonly refusals: string[];
-  close(): Promise<void>;
-}
-
-const base64Url = (bytes: Buffer) => bytes.toString('base64url');
-
-/**
- * Entra's authorize and token endpoints as a browser sees them: the authorize endpoint signs the
- * user in at once and redirects back with a code; the token endpoint checks the PKCE verifier and
- * answers with an access token the emulator signs (so the API verifies it for real). The emulator
- * serves keys and metadata only, hence this stand-in.
- */
-async function startSignInService(entra: EntraEmulator): Promise<SignInService> {
-  const authorizeRequests: URLSearchParams[] = [];
-  const tokenRequests: URLSearchParams[] = [];
-  const refusals: string[] = [];
-  const codes = new Map<string, URLSearchParams>();
-  const endpoint = `/${entra.tenantId}/oauth2/v2.0`;
-
-  const tokenAnswer = (request: IncomingMessage, response: ServerResponse, form: URLSearchParams) => {
-    tokenRequests.push(form);
-    // Entra answers token requests from single-page apps cross-origin: Swagger UI calls it with fetch.
-    response.setHeader('access-control-allow-origin', request.headers.origin ?? '*');
-    const grant = codes.get(form.get('code') ?? '');
-    codes.delete(form.get('code') ?? '');
-    const challenge = base64Url(createHash('sha256').update(form.get('code_verifier') ?? '').digest());
-    const problem = !grant
-      ? 'unknown code'
-      : form.get('grant_type') !== 'authorization_code'
-        ? 'grant_type'
-        : challenge !== grant.get('code_challenge')
-          ? 'code_verifier does not match code_challenge'
-          : form.get('redirect_uri') !== grant.get('redirect_uri')
-            ? 'redirect_uri differs from the authorize request'
-            : form.get('client_id') !== grant.get('client_id')
-              ? 'client_id differs from the authorize request'
-              : undefined;
-    response.setHeader('content-type', 'application/json');
-    if (problem || !grant) {
-      refusals.push(problem ?? 'unknown code');
-      response.statusCode = 400;
-      response.end(JSON.stringify({ error: 'invalid_grant', error_description: problem }));
-      return;
-    }
-    const prefix = `api://${entra.clientId}/`;
-    const scopes = (grant.get('scope') ?? '').split(' ').filter((scope) => scope.startsWith(prefix)).map((scope) => scope.slice(prefix.length));
-    const accessToken = entra.mintAccessToken({ scopes, clientAppId: form.get('client_id') ?? undefined });
-    response.end(JSON.stringify({ token_type: 'Bearer', scope: grant.get('scope'), expires_in: 3600, access_token: accessToken }));
-  };
-
-  const server: Server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    if (request.method === 'GET' && url.pathname === `${endpoint}/authorize`) {
-      authorizeRequests.push(url.searchParams);
-      const code = base64Url(randomBytes(24));
-      codes.set(code, url.searchParams);
-      const back = new URL(url.searchParams.get('redirect_uri') ?? 'about:blank');
-      back.searchParams.set('code', code);
-      back.searchParams.set('state', url.searchParams.get('state') ?? '');
-      response.writeHead(302, { location: back.href }).end();
-    } else if (request.method === 'OPTIONS' && url.pathname === `${endpoint}/token`) {
-      response
-        .writeHead(204, {
-          'access-control-allow-origin': request.headers.origin ?? '*',
-          'access-control-allow-methods': 'POST',
-          'access-control-allow-headers': request.headers['access-control-request-headers'] ?? '',
-        })
-        .end();
-    } else if (request.method === 'POST' && url.pathname === `${endpoint}/token`) {
-      let body = '';
-      request.setEncoding('utf8');
-      request.on('data', (chunk: string) => (body += chunk));
-      request.on('end', () => tokenAnswer(request, response, new URLSearchParams(body)));
-    } else {
-      response.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    authorizeRequests,
-    tokenRequests,
-    refusals,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-async function startDocumentedApp(entra: EntraEmulator, signIn: SignInService): Promise<{ app: INestApplication; url: string }> {
+async function startDocumentedApp(entra: EntraEmulator): Promise<{ app: INestApplication; url: string }> {
   @Module({
     imports: [AzureAuthModule.forRoot(emulatorOptions(entra))],
     providers: [{ provide: APP_GUARD, useClass: AzureAuthGuard }],
@@ -157,7 +60,6 @@ async function startDocumentedApp(entra: EntraEmulator, signIn: SignInService): 
   setupAzureAuthSwagger(app, {
     title: 'TodoList API',
     swaggerClientId: SWAGGER_CLIENT_ID,
-    authorityHost: signIn.origin,
     scopes: { 'Todolist.Read': 'Read your tasks', 'Todolist.ReadWrite': 'Read and change your tasks' },
   });
   await app.listen(0, '127.0.0.1');
@@ -166,7 +68,6 @@ async function startDocumentedApp(entra: EntraEmulator, signIn: SignInService): 
 
 describe('Swagger UI in headless Chromium', () => {
   let entra: EntraEmulator;
-  let signIn: SignInService;
   let app: INestApplication;
   let url: string;
   let browser: Browser;
@@ -179,8 +80,7 @@ describe('Swagger UI in headless Chromium', () => {
       throw new Error(`Chromium is not installed at ${CHROMIUM}: this suite needs it. On Debian: apt-get install -y chromium`);
     }
     entra = await EntraEmulator.start();
-    signIn = await startSignInService(entra);
-    ({ app, url } = await startDocumentedApp(entra, signIn));
+    ({ app, url } = await startDocumentedApp(entra));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const context = await browser.newContext();
     await context.route('**/*', (route) => {
@@ -197,7 +97,6 @@ describe('Swagger UI in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await app?.close();
-    await signIn?.close();
     await entra?.stop();
   });
 
@@ -227,7 +126,7 @@ describe('Swagger UI in headless Chromium', () => {
   it("lists the API's scopes, pre-selected, and Swagger's client id in the Authorize dialog", async () => {
     const dialog = await openAuthorizeDialog();
     await expect(dialog.textContent()).resolves.toMatch(/azure-ad \(OAuth2, authorizationCode with PKCE\)/);
-    await expect(dialog.textContent()).resolves.toContain(`${signIn.origin}/${entra.tenantId}/oauth2/v2.0/authorize`);
+    await expect(dialog.textContent()).resolves.toContain(entra.authorizationEndpoint());
     const scopes = await dialog.locator('.scopes .checkbox').evaluateAll((boxes) =>
       boxes.map((box) => ({
         name: box.querySelector('.name')?.textContent,
@@ -245,7 +144,10 @@ describe('Swagger UI in headless Chromium', () => {
 
   it('signs in with the authorization code flow and PKCE, redirected back beside Swagger UI, and calls a scoped route with the token', async () => {
     const dialog = await openAuthorizeDialog();
+    entra.resetRequests();
     const popup = page.waitForEvent('popup');
+    const tokenRequest = page.context().waitForEvent('request', (request) => request.url() === entra.tokenEndpoint() && request.method() === 'POST');
+    const tokenResponse = page.context().waitForEvent('response', (response) => response.url() === entra.tokenEndpoint() && response.request().method() === 'POST');
     await dialog.locator('button.authorize').click();
     // The redirect page hands the code to Swagger UI and closes itself; Swagger UI then redeems it.
     const window = await popup;
@@ -257,9 +159,11 @@ describe('Swagger UI in headless Chromium', () => {
     await dialog.locator('button', { hasText: 'Logout' }).waitFor();
     await expect(dialog.textContent()).resolves.toMatch(/Authorized/);
 
-    expect(signIn.refusals).toEqual([]);
-    expect(signIn.authorizeRequests).toHaveLength(1);
-    const authorize = Object.fromEntries(signIn.authorizeRequests[0]);
+    // The emulator refuses a PKCE, client or redirect mismatch with 400: the redemption must have succeeded.
+    expect((await tokenResponse).status()).toBe(200);
+    const authorizeRequests = entra.requests.filter(({ kind, path }) => kind === 'signin' && path.startsWith(`/${entra.tenantId}/oauth2/v2.0/authorize?`));
+    expect(authorizeRequests).toHaveLength(1);
+    const authorize = Object.fromEntries(new URL(authorizeRequests[0].path, entra.authorityHost).searchParams);
     expect(authorize).toMatchObject({
       response_type: 'code',
       client_id: SWAGGER_CLIENT_ID,
@@ -267,8 +171,11 @@ describe('Swagger UI in headless Chromium', () => {
       code_challenge_method: 'S256',
     });
     expect(authorize.scope.split(' ').sort()).toEqual([scope('Todolist.Read'), scope('Todolist.ReadWrite')]);
-    expect(signIn.tokenRequests).toHaveLength(1);
-    expect(signIn.tokenRequests[0].get('code_verifier')).toMatch(/^[\w-]{43,128}$/);
+    expect(entra.requests.filter(({ method, kind }) => kind === 'signin' && method === 'POST')).toHaveLength(1);
+    const redemption = new URLSearchParams((await tokenRequest).postData() ?? '');
+    expect(redemption.get('grant_type')).toBe('authorization_code');
+    expect(redemption.get('code_verifier')).toMatch(/^[\w-]{43,128}$/);
+    expect(redemption.get('redirect_uri')).toBe(`${url}/docs/oauth2-redirect.html`);
     await dialog.locator('button.btn-done').click();
 
     // "Try it out" on a scoped route sends the token, and the real guard accepts it.
@@ -277,7 +184,14 @@ describe('Swagger UI in headless Chromium', () => {
     await block.locator('button.try-out__btn').click();
     const sent = page.waitForRequest((request) => request.url() === `${url}/api/todolist`);
     await block.locator('button.execute').click();
-    expect((await sent).headers().authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+    const authorization = (await sent).headers().authorization;
+    expect(authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+    // Issued by the emulator's token endpoint to Swagger UI's client, for the scopes ticked in the dialog.
+    expect(decodeJwtUnverified(authorization.slice('Bearer '.length)).payload).toMatchObject({
+      aud: entra.clientId,
+      azp: SWAGGER_CLIENT_ID,
+      scp: 'Todolist.Read Todolist.ReadWrite',
+    });
     const status = block.locator('.live-responses-table .response td.response-col_status');
     await status.waitFor();
     await expect(status.textContent()).resolves.toMatch(/^200/);

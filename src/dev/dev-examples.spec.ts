@@ -54,6 +54,22 @@ describe('dev-mode examples', () => {
     const lines = block.split('\n').filter(Boolean);
     expect(lines.filter((line) => !line.startsWith('#') && !line.startsWith('curl '))).toEqual([]);
     expect(lines.filter((line) => line.startsWith('curl '))).toHaveLength(DEV_EXAMPLES.length);
+    expect(block).not.toMatch(/Swagger UI/);
+  });
+
+  it('points at Swagger UI when told where it is, on a comment line', () => {
+    const block = formatDevExamples({
+      baseUrl: 'http://127.0.0.1:3000',
+      authorityHost: 'http://127.0.0.1:4000',
+      tenantId: 't',
+      clientId: 'c',
+      lifetimeSeconds: 3600,
+      mint: () => 'h.p.s',
+      swaggerUiUrl: 'http://127.0.0.1:3000/docs',
+    });
+    expect(block.split('\n').filter((line) => line.includes('Swagger UI'))).toEqual([
+      "# Swagger UI: http://127.0.0.1:3000/docs (Authorize signs you in at once as the emulator's user).",
+    ]);
   });
 
   it('covers a reader, a writer, a daemon, an admin and refused callers', () => {

@@ -106,6 +106,8 @@ export interface DevExamplesContext {
   /** Lifetime of the printed tokens, in seconds. */
   readonly lifetimeSeconds: number;
   readonly now?: Date;
+  /** Where Swagger UI is served; its Authorize button signs in through the emulator. */
+  readonly swaggerUiUrl?: string;
 }
 
 /** The whole dev-mode block: an explanation, then one heading and one curl command per example. */
@@ -119,6 +121,7 @@ export function formatDevExamples(context: DevExamplesContext, examples: readonl
     '# Dev mode: AZURE_TENANT_ID and AZURE_CLIENT_ID are not set, so this API trusts only a local Entra emulator',
     `# at ${context.authorityHost} (tenant ${context.tenantId}, API client id ${context.clientId}).`,
     `# Paste these calls into a terminal; their tokens are valid until ${expiresAt} (restart for fresh ones).`,
+    ...(context.swaggerUiUrl === undefined ? [] : [`# Swagger UI: ${context.swaggerUiUrl} (Authorize signs you in at once as the emulator's user).`]),
     '',
   ];
   for (const example of examples) {

@@ -13,24 +13,35 @@ export interface DevMode {
   readonly auth: AzureAuthModuleOptions;
   /** Stops the emulator when the app closes. */
   readonly module: DynamicModule;
-  /** The block of ready-to-paste curl commands for an API listening at `baseUrl`, with fresh tokens. */
-  examples(baseUrl: string): string;
+  /**
+   * Swagger UI's client id when AZURE_SWAGGER_CLIENT_ID is not set: the emulator's calling
+   * application, so that the Authorize button signs in through the emulator with nothing to configure.
+   */
+  readonly swaggerClientId: string;
+  /**
+   * The block of ready-to-paste curl commands for an API listening at `baseUrl`, with fresh tokens,
+   * and a pointer to Swagger UI when `swaggerUiUrl` is given.
+   */
+  examples(baseUrl: string, swaggerUiUrl?: string): string;
   /** For a start that failed before the app took ownership of the emulator. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts a local Entra emulator on loopback, in this process. Loaded only in dev mode, so a
- * configured API never even imports the emulator.
+ * configured API never even imports the emulator. Its sign-in endpoints make Swagger UI's
+ * Authorize button work: they sign the emulated user in without any page.
  */
 export async function startDevMode(): Promise<DevMode> {
   const entra = await EntraEmulator.start();
   return {
     auth: { tenantId: entra.tenantId, clientId: entra.clientId, authorityHost: entra.authorityHost },
     module: DevEmulatorModule.forEmulator(entra),
-    examples: (baseUrl) =>
+    swaggerClientId: entra.clientAppId,
+    examples: (baseUrl, swaggerUiUrl) =>
       formatDevExamples({
         baseUrl,
+        swaggerUiUrl,
         authorityHost: entra.authorityHost,
         tenantId: entra.tenantId,
         clientId: entra.clientId,

@@ -220,7 +220,7 @@ describe('EntraEmulator', () => {
     });
 
     it('answers 404 JSON for anything else', async () => {
-      for (const path of ['/', `/${entra.tenantId}/oauth2/v2.0/token`, '/not a tenant/discovery/keys']) {
+      for (const path of ['/', `/${entra.tenantId}/oauth2/v2.0/devicecode`, `/${entra.tenantId}/oauth2/token`, '/not a tenant/discovery/keys']) {
         const { status, body } = await getJson(`${entra.authorityHost}${path}`);
         expect(status).toBe(404);
         expect(body).toEqual({ error: 'not_found' });

@@ -22,6 +22,7 @@ import {
   type EntraRoute,
 } from './entra-documents.js';
 import { signRs256, type JwtSegment } from './jwt.js';
+import { SignInService, matchSignInRoute, type EmulatedSignInUser, type SignInAnswer, type SignInRoute } from './sign-in.js';
 import {
   generateSigningKey,
   generateSigningKeyAsync,
@@ -56,6 +57,18 @@ export interface EntraEmulatorOptions {
    * Default `ENTRA_EMULATOR_DEFAULTS.b2cTenantName` (`'contoso'`).
    */
   b2cTenantName?: string;
+  /**
+   * The user the sign-in endpoints (`/{tenant}/oauth2/v2.0/authorize` and `/token`) sign in: there
+   * is no sign-in page, every authorization request is granted at once to this user, whose tokens
+   * carry these `roles` and this `oid`. Default: the default user (`ENTRA_EMULATOR_DEFAULTS.userObjectId`), no roles.
+   */
+  signInUser?: EmulatedSignInUser;
+  /**
+   * Application permissions granted to any client of the client credentials grant
+   * (`grant_type=client_credentials`, scope `api://{clientId}/.default`): the `roles` of its
+   * app-only tokens. Default `[]` (no `roles` claim, as Entra sends none when nothing is granted).
+   */
+  daemonRoles?: string[];
 }
 
 /** A failure to inject into the emulator's answers, to test how an API survives Entra being unwell. */
@@ -71,8 +84,11 @@ export interface EmulatorFault {
 /** Which routes a fault applies to: `all` means both metadata and keys. */
 export type EmulatorFaultTarget = EntraEndpointKind | 'all';
 
-/** What a request was for: Entra metadata, a keys document, or anything else (answered 404). */
-export type EmulatorRequestKind = EntraEndpointKind | 'other';
+/**
+ * What a request was for: Entra metadata, a keys document, the sign-in endpoints (`signin`:
+ * `oauth2/v2.0/authorize` and `oauth2/v2.0/token`, preflights included), or anything else (answered 404).
+ */
+export type EmulatorRequestKind = EntraEndpointKind | 'signin' | 'other';
 
 /** One request the emulator received, recorded before any fault applied to it. */
 export interface EmulatorRequest {
@@ -120,12 +136,32 @@ const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 // Entra's own caching instruction for metadata and keys; validators that honour it must still
 // refresh on an unknown `kid`, which is what the rotation helpers let tests check.
 const DOCUMENT_CACHE_CONTROL = 'max-age=86400, private';
+// Token requests are small forms; a larger body is a test gone wrong, not something to buffer.
+const MAX_TOKEN_REQUEST_BYTES = 64 * 1024;
 
 function requireNonEmptyString(name: string, value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new Error(`EntraEmulatorOptions.${name} must be a non-empty string, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+function requireStringArray(name: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string' || entry.trim() === '')) {
+    throw new Error(`EntraEmulatorOptions.${name} must be an array of non-empty strings, got ${JSON.stringify(value)}`);
+  }
+  return [...(value as string[])];
+}
+
+function validateSignInUser(user: unknown): EmulatedSignInUser {
+  if (user === null || typeof user !== 'object' || Array.isArray(user)) {
+    throw new Error(`EntraEmulatorOptions.signInUser must be an object such as { roles: ['TaskAdmin'] }, got ${JSON.stringify(user)}`);
+  }
+  const { oid, roles } = user as EmulatedSignInUser;
+  return Object.freeze({
+    oid: oid === undefined ? undefined : requireNonEmptyString('signInUser.oid', oid),
+    roles: roles === undefined ? undefined : requireStringArray('signInUser.roles', roles),
+  });
 }
 
 function urlHost(host: string): string {
@@ -166,9 +202,11 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 
 /**
  * A local stand-in for Microsoft Entra ID: a loopback HTTP server with Entra's metadata and keys
- * endpoints (v1 and v2, `?appid=` included), and an in-process minter of RS256 access tokens that
- * those keys verify. It lets an API be tested, or run in dev mode, without an Azure tenant, and it
- * can rotate keys, mint hostile tokens, count fetches and inject failures.
+ * endpoints (v1 and v2, `?appid=` included), the v2 sign-in endpoints (authorization code flow
+ * with PKCE, signing a fixed user in without any page, and client credentials), and an in-process
+ * minter of RS256 access tokens that those keys verify. It lets an API be tested, or run in dev
+ * mode with a working Swagger UI, without an Azure tenant, and it can rotate keys, mint hostile
+ * tokens, count fetches and inject failures.
  *
  * It signs whatever it is asked to: never expose it beyond loopback, never trust it in production.
  *
@@ -219,6 +257,7 @@ export class EntraEmulator {
   private readonly log: EmulatorRequest[] = [];
   private readonly faults: Record<EntraEndpointKind, EmulatorFault | null> = { metadata: null, keys: null };
   private readonly delayedAnswers = new Set<NodeJS.Timeout>();
+  private readonly signIn: SignInService;
   private stopped: Promise<void> | undefined;
 
   private constructor(server: Server, options: ResolvedEmulatorOptions, signingKey: EmulatorSigningKey) {
@@ -234,6 +273,13 @@ export class EntraEmulator {
     this.signingKey = signingKey;
     this.remember(signingKey);
     this.publishedKeys.set(signingKey.kid, signingKey);
+    this.signIn = new SignInService({
+      clientId: this.clientId,
+      homeTenantId: this.tenantId,
+      user: options.signInUser,
+      daemonRoles: options.daemonRoles,
+      mint: (mintOptions) => this.mintAccessToken(mintOptions),
+    });
     server.on('request', (request: IncomingMessage, response: ServerResponse) => this.handle(request, response));
   }
 
@@ -271,6 +317,8 @@ export class EntraEmulator {
       ),
       v2IssuerTemplate,
       b2cTenantName: b2cTenantName.toLowerCase(),
+      signInUser: options.signInUser === undefined ? {} : validateSignInUser(options.signInUser),
+      daemonRoles: options.daemonRoles === undefined ? [] : requireStringArray('daemonRoles', options.daemonRoles),
     };
     const signingKey = await generateSigningKeyAsync();
     const server = createServer();
@@ -327,6 +375,39 @@ export class EntraEmulator {
   /** URL of the v1 metadata of `tenant`, with `?appid=` when `appId` is given. */
   v1MetadataUrl(tenant: string = this.tenantId, appId?: string): string {
     return `${this.authorityHost}/${tenant}/.well-known/openid-configuration${appIdQuery(appId)}`;
+  }
+
+  /**
+   * `{authorityHost}/{tenant}/oauth2/v2.0/authorize`, as the v2 metadata names it. The emulator
+   * answers the authorization code flow there without any page: it signs in
+   * {@link EntraEmulatorOptions.signInUser} at once and redirects back with a code. It requires
+   * what a careful client sends anyway: `response_type=code`, a client id GUID, an http(s)
+   * `redirect_uri`, scopes of its API (`api://{clientId}/{scope}`), PKCE with S256, and `state`.
+   *
+   * @example
+   * // Swagger UI, a SPA or a Playwright test signs in through it like through Entra:
+   * setupAzureAuthSwagger(app, { swaggerClientId: entra.clientAppId }); // authorityHost from the module
+   */
+  authorizationEndpoint(tenant: string = this.tenantId): string {
+    return `${this.authorityHost}/${tenant}/oauth2/v2.0/authorize`;
+  }
+
+  /**
+   * `{authorityHost}/{tenant}/oauth2/v2.0/token`: redeems the authorization codes of
+   * {@link authorizationEndpoint} (single use, ten minutes, PKCE verifier checked) for a v2 user
+   * token of this emulator's API, and answers the client credentials grant (scope
+   * `api://{clientId}/.default`, any client secret) with an app-only token carrying
+   * {@link EntraEmulatorOptions.daemonRoles}. Browsers may call it cross-origin, as Entra allows SPAs to.
+   *
+   * @example
+   * const answer = await fetch(entra.tokenEndpoint(), {
+   *   method: 'POST',
+   *   body: new URLSearchParams({ grant_type: 'client_credentials', client_id: entra.clientAppId, client_secret: 'any', scope: `api://${entra.clientId}/.default` }),
+   * });
+   * const { access_token } = await answer.json();
+   */
+  tokenEndpoint(tenant: string = this.tenantId): string {
+    return `${this.authorityHost}/${tenant}/oauth2/v2.0/token`;
   }
 
   // ----- keys -----
@@ -491,7 +572,7 @@ export class EntraEmulator {
   }
 
   /** How many requests of a kind were received (all requests when `kind` is omitted), faulted ones included. */
-  requestCount(kind?: 'metadata' | 'keys'): number {
+  requestCount(kind?: EmulatorRequestKind): number {
     return kind === undefined ? this.log.length : this.log.filter((entry) => entry.kind === kind).length;
   }
 
@@ -556,8 +637,13 @@ export class EntraEmulator {
       url = undefined;
     }
     const route = url === undefined ? undefined : matchEntraRoute(method, url.pathname, this.tenantId, this.b2cDomain);
+    const signIn = url === undefined || route !== undefined ? undefined : matchSignInRoute(url.pathname, this.tenantId);
     // Recorded before any fault so that resilience tests can count the fetches that failed.
-    this.log.push(Object.freeze({ method, path, kind: route?.kind ?? 'other', at: Date.now() }));
+    this.log.push(Object.freeze({ method, path, kind: route?.kind ?? (signIn === undefined ? 'other' : 'signin'), at: Date.now() }));
+    if (signIn !== undefined && url !== undefined) {
+      this.answerSignIn(request, response, url, signIn);
+      return;
+    }
 
     const fault = route === undefined ? null : this.faults[route.kind];
     const answer = (): void => {
@@ -586,6 +672,55 @@ export class EntraEmulator {
     } else {
       answer();
     }
+  }
+
+  /** Faults do not apply here: they model the discovery an API depends on, not a user signing in. */
+  private answerSignIn(request: IncomingMessage, response: ServerResponse, url: URL, route: SignInRoute): void {
+    const method = request.method ?? 'GET';
+    if (route.endpoint === 'authorize') {
+      if (method !== 'GET') {
+        sendJson(response, 405, { error: 'invalid_request', error_description: `The emulator's authorize endpoint takes GET requests, not ${method}.` });
+        return;
+      }
+      sendSignInAnswer(response, this.signIn.authorize(url.searchParams, route.tenant));
+      return;
+    }
+    if (method === 'OPTIONS') {
+      // Swagger UI and SPAs redeem codes with fetch from their own origin; their custom headers
+      // (X-Requested-With) make the browser ask first.
+      response.writeHead(204, {
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': 'POST, OPTIONS',
+        'Access-Control-Allow-Headers': request.headers['access-control-request-headers'] ?? 'Content-Type',
+        'Access-Control-Max-Age': '86400',
+      });
+      response.end();
+      return;
+    }
+    if (method !== 'POST') {
+      sendJson(response, 400, {
+        error: 'invalid_request',
+        error_description: `AADSTS900561: The endpoint only accepts POST, OPTIONS requests. Received a ${method} request.`,
+        error_codes: [900561],
+      });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_TOKEN_REQUEST_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (size > MAX_TOKEN_REQUEST_BYTES) {
+        sendJson(response, 413, { error: 'invalid_request', error_description: `A token request body is at most ${MAX_TOKEN_REQUEST_BYTES} bytes.` });
+        return;
+      }
+      // Entra reads form bodies only; a JSON body reads as one without grant_type, as it does there.
+      const isForm = /^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '');
+      const form = new URLSearchParams(isForm ? Buffer.concat(chunks).toString('utf8') : '');
+      sendSignInAnswer(response, this.signIn.token(form, request.headers.authorization, route.tenant));
+    });
   }
 
   private document(route: EntraRoute, url: URL): unknown {
@@ -623,6 +758,15 @@ export class EntraEmulator {
 
 /** The options once validated; `v2IssuerTemplate` stays undefined until the port is known. */
 type ResolvedEmulatorOptions = Required<Omit<EntraEmulatorOptions, 'v2IssuerTemplate'>> & { v2IssuerTemplate: string | undefined };
+
+function sendSignInAnswer(response: ServerResponse, answer: SignInAnswer): void {
+  if (answer.type === 'redirect') {
+    response.writeHead(302, { Location: answer.location, 'Cache-Control': 'no-store', 'Content-Length': 0 });
+    response.end();
+  } else {
+    sendJson(response, answer.status, answer.body);
+  }
+}
 
 function sendJson(response: ServerResponse, status: number, body: unknown, cacheControl = 'no-store'): void {
   const text = JSON.stringify(body);

@@ -14,6 +14,7 @@ export type {
   UnpublishedSigningKey,
 } from './entra-emulator.js';
 export type { MintOptions } from './access-token.js';
+export type { EmulatedSignInUser } from './sign-in.js';
 export { ENTRA_EMULATOR_DEFAULTS } from './emulator-defaults.js';
 export { base64UrlEncode } from './signing-keys.js';
 export type { EntraJsonWebKey } from './signing-keys.js';

@@ -1,0 +1,379 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { MintOptions } from './access-token.js';
+import { TENANT_ID_TEMPLATE } from './emulator-defaults.js';
+import { resolveTenant, type ResolvedTenant } from './entra-documents.js';
+
+/**
+ * The user the emulator's authorize endpoint signs in: there is no sign-in page, every
+ * authorization request is granted at once to this user.
+ */
+export interface EmulatedSignInUser {
+  /** Object id of the user (`oid`). Default `ENTRA_EMULATOR_DEFAULTS.userObjectId`. */
+  oid?: string;
+  /** App roles assigned to the user, written as the `roles` claim of their tokens. Default: none (no `roles` claim). */
+  roles?: string[];
+}
+
+/** The two sign-in endpoints of a tenant, `/{tenant}/oauth2/v2.0/authorize` and `/{tenant}/oauth2/v2.0/token`. */
+export interface SignInRoute {
+  endpoint: 'authorize' | 'token';
+  tenant: ResolvedTenant;
+}
+
+/** What the emulator answers a sign-in request with; writing it to the socket is the emulator's job. */
+export type SignInAnswer =
+  | { readonly type: 'redirect'; readonly location: string }
+  | { readonly type: 'json'; readonly status: number; readonly body: Record<string, unknown> };
+
+/** What the sign-in endpoints need from the emulator. */
+export interface SignInSettings {
+  /** The API's application (client) id: the only resource tokens are issued for. */
+  readonly clientId: string;
+  readonly homeTenantId: string;
+  readonly user: Readonly<EmulatedSignInUser>;
+  /** Application permissions granted to every client of the client credentials grant. */
+  readonly daemonRoles: readonly string[];
+  readonly mint: (options: MintOptions) => string;
+}
+
+/** An authorization code waiting to be redeemed. */
+interface IssuedCode {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly codeChallenge: string;
+  /** The granted scopes of the API, as requested (full URIs): the token answer's `scope`. */
+  readonly scopeUris: readonly string[];
+  /** The same scopes without the resource prefix: what `scp` carries. */
+  readonly scopeNames: readonly string[];
+  readonly tenantId: string;
+  readonly expiresAt: number;
+}
+
+/** Entra's codes live about ten minutes; long enough for a test, short enough to test expiry by moving the clock. */
+export const AUTHORIZATION_CODE_LIFETIME_MS = 10 * 60 * 1000;
+const ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
+// The OpenID Connect scopes a client may add to an API's scopes; the emulator issues no ID or
+// refresh token for them, as the API under test never sees either.
+const OPENID_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'offline_access']);
+// RFC 7636: a verifier is 43 to 128 unreserved characters; an S256 challenge is 32 bytes in base64url.
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** Matches `/{tenant}/oauth2/v2.0/authorize` and `/token` for any method (the endpoints refuse wrong ones themselves). */
+export function matchSignInRoute(pathname: string, homeTenantId: string): SignInRoute | undefined {
+  const [tenantSegment, ...rest] = pathname.replace(/^\//, '').split('/');
+  const endpoint = rest.join('/');
+  if (endpoint !== 'oauth2/v2.0/authorize' && endpoint !== 'oauth2/v2.0/token') {
+    return undefined;
+  }
+  const tenant = tenantSegment === undefined ? undefined : resolveTenant(tenantSegment, homeTenantId);
+  return tenant === undefined ? undefined : { endpoint: endpoint === 'oauth2/v2.0/token' ? 'token' : 'authorize', tenant };
+}
+
+/** Entra's error body: the OAuth `error` and `error_description`, with its tracing fields. */
+function entraError(error: string, description: string, code?: number): Record<string, unknown> {
+  return {
+    error,
+    error_description: code === undefined ? description : `AADSTS${code}: ${description}`,
+    ...(code === undefined ? {} : { error_codes: [code] }),
+    timestamp: new Date().toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z'),
+    trace_id: randomUUID(),
+    correlation_id: randomUUID(),
+  };
+}
+
+function jsonError(status: number, error: string, description: string, code?: number): SignInAnswer {
+  return { type: 'json', status, body: entraError(error, description, code) };
+}
+
+function missingParameter(name: string): SignInAnswer {
+  return jsonError(400, 'invalid_request', `The request body must contain the following parameter: '${name}'.`, 900144);
+}
+
+function s256(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
+
+/** A redirect URI Entra would accept for a SPA: an absolute http(s) URL without fragment. */
+function redirectTarget(value: string): URL | undefined {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hash === '' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The authorization code flow (with PKCE) and the client credentials grant of one emulator, as
+ * Entra's v2 endpoints answer them, minus everything a human would see: no sign-in page, no
+ * consent, no client registration (any client id GUID and any http(s) redirect URI is accepted).
+ * Tokens are minted for the emulator's API only, so that the API under test verifies them for real.
+ */
+export class SignInService {
+  private readonly codes = new Map<string, IssuedCode>();
+  /** Codes already redeemed, until they would have expired: a replay gets Entra's own answer. */
+  private readonly redeemed = new Map<string, number>();
+
+  constructor(private readonly settings: SignInSettings) {}
+
+  /** `GET /{tenant}/oauth2/v2.0/authorize`: signs the user in at once and redirects back with a code. */
+  authorize(query: URLSearchParams, tenant: ResolvedTenant): SignInAnswer {
+    this.forgetExpired();
+    // Until the client and its redirect URI are known to be sound, errors cannot be sent back to
+    // the client: Entra shows them on its own page, which here is a 400.
+    const clientId = query.get('client_id');
+    if (!clientId) {
+      return missingParameter('client_id');
+    }
+    if (!GUID.test(clientId)) {
+      return jsonError(400, 'unauthorized_client', `Application with identifier '${clientId}' was not found in the directory: client_id must be an application (client) id GUID.`);
+    }
+    const redirectUri = query.get('redirect_uri');
+    if (!redirectUri) {
+      return jsonError(400, 'invalid_request', 'No reply address provided: redirect_uri is required.');
+    }
+    const target = redirectTarget(redirectUri);
+    if (target === undefined) {
+      return jsonError(400, 'invalid_request', `The redirect URI '${redirectUri}' is not an absolute http(s) URL without fragment.`);
+    }
+
+    const state = query.get('state');
+    const responseMode = query.get('response_mode') ?? 'query';
+    const back = (params: Record<string, string>): SignInAnswer => {
+      const answer = new URLSearchParams(params);
+      if (state !== null) answer.set('state', state);
+      // Fragment mode keeps the answer out of server logs; the client asked for it.
+      if (responseMode === 'fragment') {
+        return { type: 'redirect', location: `${target.href}#${answer.toString()}` };
+      }
+      const location = new URL(target.href);
+      for (const [name, value] of answer) location.searchParams.set(name, value);
+      return { type: 'redirect', location: location.href };
+    };
+    const refuse = (error: string, description: string, code?: number): SignInAnswer =>
+      back({ error, error_description: code === undefined ? description : `AADSTS${code}: ${description}` });
+
+    if (responseMode !== 'query' && responseMode !== 'fragment') {
+      return refuse('invalid_request', `The emulator answers with response_mode query or fragment, not '${responseMode}'.`);
+    }
+    const responseType = query.get('response_type');
+    if (!responseType) {
+      return refuse('invalid_request', "The request must contain the parameter 'response_type'.", 900144);
+    }
+    if (responseType !== 'code') {
+      return refuse('unsupported_response_type', `The emulator supports the authorization code flow only (response_type=code), not '${responseType}'.`);
+    }
+    const scope = query.get('scope');
+    if (!scope?.trim()) {
+      return refuse('invalid_request', "The request must contain the parameter 'scope'.", 900144);
+    }
+    const scopes = this.apiScopes(scope);
+    if ('problem' in scopes) {
+      return refuse('invalid_scope', scopes.problem, 70011);
+    }
+    const codeChallenge = query.get('code_challenge');
+    if (!codeChallenge) {
+      return refuse('invalid_request', 'Proof Key for Code Exchange is required: code_challenge is missing.', 9002325);
+    }
+    // Entra also takes `plain`; the emulator does not, so that a test catches a client that would
+    // send its verifier in clear through the browser.
+    if (query.get('code_challenge_method') !== 'S256' || !S256_CHALLENGE.test(codeChallenge)) {
+      return refuse('invalid_request', 'The emulator requires code_challenge_method=S256 and a 43-character base64url code_challenge.');
+    }
+    // Entra only recommends `state`; requiring it catches a client without CSRF protection.
+    if (!state) {
+      return refuse('invalid_request', 'The emulator requires the parameter state, which protects the client from cross-site request forgery.');
+    }
+
+    const code = randomBytes(32).toString('base64url');
+    this.codes.set(code, {
+      clientId,
+      redirectUri,
+      codeChallenge,
+      scopeUris: scopes.uris,
+      scopeNames: scopes.names,
+      tenantId: this.tokenTenant(tenant),
+      expiresAt: Date.now() + AUTHORIZATION_CODE_LIFETIME_MS,
+    });
+    return back({ code });
+  }
+
+  /** `POST /{tenant}/oauth2/v2.0/token` with a form body already parsed. */
+  token(form: URLSearchParams, authorization: string | undefined, tenant: ResolvedTenant): SignInAnswer {
+    this.forgetExpired();
+    const grantType = form.get('grant_type');
+    if (!grantType) {
+      return missingParameter('grant_type');
+    }
+    if (grantType === 'authorization_code') {
+      return this.redeemCode(form, tenant);
+    }
+    if (grantType === 'client_credentials') {
+      return this.clientCredentials(form, authorization, tenant);
+    }
+    return jsonError(400, 'unsupported_grant_type', `The emulator supports grant_type authorization_code and client_credentials, not '${grantType}'.`);
+  }
+
+  private redeemCode(form: URLSearchParams, tenant: ResolvedTenant): SignInAnswer {
+    for (const name of ['client_id', 'code', 'redirect_uri', 'code_verifier']) {
+      if (!form.get(name)) return missingParameter(name);
+    }
+    const code = form.get('code')!;
+    const issued = this.codes.get(code);
+    if (issued === undefined) {
+      return this.redeemed.has(code)
+        ? jsonError(400, 'invalid_grant', 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.', 54005)
+        : jsonError(400, 'invalid_grant', 'The authorization code is not one this emulator issued.');
+    }
+    // One attempt per code, right or wrong, as Entra does: a wrong verifier must not be retried.
+    this.codes.delete(code);
+    this.redeemed.set(code, issued.expiresAt);
+    if (Date.now() >= issued.expiresAt) {
+      return jsonError(400, 'invalid_grant', 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.', 70008);
+    }
+    if (form.get('client_id') !== issued.clientId) {
+      return jsonError(400, 'invalid_grant', 'The authorization code was issued to another client_id.');
+    }
+    if (form.get('redirect_uri') !== issued.redirectUri) {
+      return jsonError(400, 'invalid_grant', 'The redirect_uri differs from the one of the authorization request.');
+    }
+    if (this.tokenTenant(tenant) !== issued.tenantId) {
+      return jsonError(400, 'invalid_grant', 'The authorization code was issued for another tenant.');
+    }
+    const verifier = form.get('code_verifier')!;
+    if (!CODE_VERIFIER.test(verifier) || s256(verifier) !== issued.codeChallenge) {
+      return jsonError(400, 'invalid_grant', 'The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.');
+    }
+    const { user } = this.settings;
+    const accessToken = this.settings.mint({
+      tenantId: issued.tenantId,
+      clientAppId: issued.clientId,
+      scopes: [...issued.scopeNames],
+      oid: user.oid,
+      roles: user.roles?.length ? [...user.roles] : undefined,
+      expiresInSeconds: ACCESS_TOKEN_LIFETIME_SECONDS,
+    });
+    return {
+      type: 'json',
+      status: 200,
+      body: {
+        token_type: 'Bearer',
+        scope: issued.scopeUris.join(' '),
+        expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
+        ext_expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
+        access_token: accessToken,
+      },
+    };
+  }
+
+  private clientCredentials(form: URLSearchParams, authorization: string | undefined, tenant: ResolvedTenant): SignInAnswer {
+    const basic = basicCredentials(authorization);
+    const clientId = form.get('client_id') || basic?.clientId;
+    if (!clientId) {
+      return missingParameter('client_id');
+    }
+    if (!GUID.test(clientId)) {
+      return jsonError(400, 'unauthorized_client', `Application with identifier '${clientId}' was not found in the directory: client_id must be an application (client) id GUID.`);
+    }
+    // Any secret or assertion will do: the emulator has no registrations to check them against,
+    // but a daemon that sends neither would fail against Entra and must fail here too.
+    const assertion = form.get('client_assertion') && form.get('client_assertion_type') === CLIENT_ASSERTION_TYPE;
+    if (!form.get('client_secret') && !assertion && !basic?.secret) {
+      return jsonError(401, 'invalid_client', "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", 7000218);
+    }
+    const scope = form.get('scope');
+    if (!scope) {
+      return missingParameter('scope');
+    }
+    const requested = scope.trim().split(/\s+/);
+    const resource = requested.length === 1 && requested[0]!.endsWith('/.default') ? requested[0]!.slice(0, -'/.default'.length) : undefined;
+    if (resource === undefined) {
+      return jsonError(400, 'invalid_scope', `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`, 1002012);
+    }
+    if (!this.isApiResource(resource)) {
+      return jsonError(400, 'invalid_resource', `The emulator issues tokens for its API only (api://${this.settings.clientId}), not for '${resource}'.`);
+    }
+    if (tenant.issuerTenantId === TENANT_ID_TEMPLATE) {
+      return jsonError(400, 'invalid_request', `The client credentials grant needs a tenant (its id or a domain), not '${tenant.pathSegment}'.`);
+    }
+    const roles = this.settings.daemonRoles;
+    const accessToken = this.settings.mint({
+      kind: 'app',
+      tenantId: tenant.issuerTenantId,
+      clientAppId: clientId,
+      roles: roles.length > 0 ? [...roles] : undefined,
+      expiresInSeconds: ACCESS_TOKEN_LIFETIME_SECONDS,
+    });
+    return {
+      type: 'json',
+      status: 200,
+      body: { token_type: 'Bearer', expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, ext_expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, access_token: accessToken },
+    };
+  }
+
+  /** The API's scopes in a `scope` parameter, with and without their resource prefix, or what is wrong with it. */
+  private apiScopes(scope: string): { uris: string[]; names: string[] } | { problem: string } {
+    const uris: string[] = [];
+    const names: string[] = [];
+    for (const requested of scope.trim().split(/\s+/)) {
+      if (OPENID_SCOPES.has(requested)) continue;
+      const slash = requested.lastIndexOf('/');
+      const name = requested.slice(slash + 1);
+      if (slash < 0 || !this.isApiResource(requested.slice(0, slash))) {
+        return { problem: `The emulator issues tokens for its API only: request its scopes as api://${this.settings.clientId}/{scope}, not '${requested}'.` };
+      }
+      // `.default` means "whatever was consented", which the emulator has no record of.
+      if (name === '' || name === '.default') {
+        return { problem: `The emulator needs the scopes by name (api://${this.settings.clientId}/Todolist.Read), not '${requested}'.` };
+      }
+      if (!names.includes(name)) {
+        uris.push(requested);
+        names.push(name);
+      }
+    }
+    if (names.length === 0) {
+      return { problem: `No scope of the emulator's API was requested: add api://${this.settings.clientId}/{scope}.` };
+    }
+    return { uris, names };
+  }
+
+  /** Entra knows an API by its App ID URI or its bare application id. */
+  private isApiResource(resource: string): boolean {
+    const clientId = this.settings.clientId.toLowerCase();
+    const lower = resource.toLowerCase();
+    return lower === `api://${clientId}` || lower === clientId;
+  }
+
+  /** The tenant of the signed-in user: `common` and `organizations` sign in to the emulator's own. */
+  private tokenTenant(tenant: ResolvedTenant): string {
+    return tenant.issuerTenantId === TENANT_ID_TEMPLATE ? this.settings.homeTenantId : tenant.issuerTenantId;
+  }
+
+  /** Keeps memory bounded; a code stays known for one more lifetime so that a late redemption is told it expired. */
+  private forgetExpired(): void {
+    const horizon = Date.now() - AUTHORIZATION_CODE_LIFETIME_MS;
+    for (const [code, issued] of this.codes) {
+      if (issued.expiresAt <= horizon) this.codes.delete(code);
+    }
+    for (const [code, expiresAt] of this.redeemed) {
+      if (expiresAt <= horizon) this.redeemed.delete(code);
+    }
+  }
+}
+
+/** `Authorization: Basic base64(client_id:client_secret)` (client_secret_basic), each part form-encoded. */
+function basicCredentials(header: string | undefined): { clientId: string; secret: string } | undefined {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  try {
+    return { clientId: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
+  } catch {
+    return undefined;
+  }
+}
