@@ -7,13 +7,14 @@ export interface DecodedJwt {
   readonly payload: AzureAccessTokenClaims;
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
-
-/** Decodes base64url, refusing any spelling but the canonical one (one token, one encoding). */
+/**
+ * Decodes base64url, refusing any spelling but the canonical one (one token, one encoding). Node's
+ * decoder skips characters outside the alphabet and accepts `+`, `/` and `=`; none of those
+ * survive re-encoding, so the comparison also refuses them.
+ */
 function decodeBase64Url(segment: string, name: string): Buffer {
-  if (!BASE64URL.test(segment)) throw AzureAuthErrors.malformed(`${name} is not base64url`);
   const bytes = Buffer.from(segment, 'base64url');
-  if (bytes.toString('base64url') !== segment) throw AzureAuthErrors.malformed(`${name} is not canonical base64url`);
+  if (bytes.length === 0 || bytes.toString('base64url') !== segment) throw AzureAuthErrors.malformed(`${name} is not canonical base64url`);
   return bytes;
 }
 
@@ -30,9 +31,17 @@ export function hasDuplicateMembers(json: string): boolean {
     const c = json.charCodeAt(i);
     if (c === 0x22 /* " */) {
       let end = i + 1;
-      while (json.charCodeAt(end) !== 0x22) end += json.charCodeAt(end) === 0x5c /* \ */ ? 2 : 1;
+      let escaped = false;
+      while (json.charCodeAt(end) !== 0x22) {
+        if (json.charCodeAt(end) === 0x5c /* \ */) {
+          escaped = true;
+          end += 2;
+        } else {
+          end++;
+        }
+      }
       if (depth === 1 && expectName) {
-        const name = JSON.parse(json.slice(i, end + 1)) as string;
+        const name = escaped ? (JSON.parse(json.slice(i, end + 1)) as string) : json.slice(i + 1, end);
         if (seen.has(name)) return true;
         seen.add(name);
         expectName = false;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { AzurePrincipal } from './azure-principal.js';
 
@@ -14,6 +14,9 @@ interface Entry {
  */
 export class VerifiedTokenCache {
   private readonly cache: LRUCache<string, Entry> | undefined;
+  // A miss and the set after it digest the same token: remember the last one.
+  private lastToken = '';
+  private lastDigest = '';
 
   constructor(maxEntries: number) {
     this.cache = maxEntries > 0 ? new LRUCache<string, Entry>({ max: maxEntries }) : undefined;
@@ -28,11 +31,19 @@ export class VerifiedTokenCache {
   }
 
   get(token: string): AzurePrincipal | undefined {
-    return this.cache?.get(digest(token))?.principal;
+    return this.cache?.get(this.digest(token))?.principal;
   }
 
   set(token: string, principal: AzurePrincipal, kid: string, ttlMs: number): void {
-    if (ttlMs > 0) this.cache?.set(digest(token), { principal, kid }, { ttl: ttlMs });
+    if (ttlMs > 0) this.cache?.set(this.digest(token), { principal, kid }, { ttl: ttlMs });
+  }
+
+  private digest(token: string): string {
+    if (token !== this.lastToken) {
+      this.lastDigest = digest(token);
+      this.lastToken = token;
+    }
+    return this.lastDigest;
   }
 
   /** Forgets every token verified by a key the authority no longer publishes. */
@@ -49,6 +60,7 @@ export class VerifiedTokenCache {
   }
 }
 
+/** One-shot SHA-256 (`crypto.hash`, Node 20.12+): half the cost of a createHash chain on a hit. */
 function digest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return hash('sha256', token, 'base64url');
 }
