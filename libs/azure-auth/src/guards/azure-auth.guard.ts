@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import passport from 'passport';
 import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
 import { AzureAdStrategy } from '../strategy/azure-ad.strategy.js';
+import { extractBearerToken, type RequestWithHeaders } from '../strategy/extract-bearer-token.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
 import { authorize } from './authorize.js';
 import { getRequestOf, getResponseOf, type TransportObject } from './execution-context.js';
@@ -44,7 +45,9 @@ export class AzureAuthGuard implements CanActivate {
     const response = this.getResponse(context);
     try {
       if (!request) throw new Error(`no request object for a ${context.getType()} call`);
-      const principal = await this.authenticate(request, response);
+      // A token that verified before needs no trip through passport (the strategy has the same fast path).
+      const token = extractBearerToken(request as RequestWithHeaders);
+      const principal = (token !== null ? this.verifier.fromCache(token) : undefined) ?? (await this.authenticate(request, response));
       request.user = principal;
       authorize(principal, permissions, this.verifier.optionsFor(principal));
       return true;
