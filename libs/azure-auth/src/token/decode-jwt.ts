@@ -7,14 +7,29 @@ export interface DecodedJwt {
   readonly payload: AzureAccessTokenClaims;
 }
 
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
 /**
  * Decodes base64url, refusing any spelling but the canonical one (one token, one encoding). Node's
- * decoder skips characters outside the alphabet and accepts `+`, `/` and `=`; none of those
- * survive re-encoding, so the comparison also refuses them.
+ * decoder skips characters outside the alphabet and accepts `+`, `/` and `=`: a skipped character
+ * shortens the output, so the length check catches it; `+` and `/` are refused by name; and the
+ * unused low bits of the last character must be zero.
  */
 function decodeBase64Url(segment: string, name: string): Buffer {
+  const length = segment.length;
   const bytes = Buffer.from(segment, 'base64url');
-  if (bytes.length === 0 || bytes.toString('base64url') !== segment) throw AzureAuthErrors.malformed(`${name} is not canonical base64url`);
+  const tail = length % 4;
+  const unusedBits = tail === 2 ? 0x0f : tail === 3 ? 0x03 : 0;
+  if (
+    length === 0 ||
+    tail === 1 ||
+    bytes.length !== Math.floor((length * 3) / 4) ||
+    segment.includes('+') ||
+    segment.includes('/') ||
+    (BASE64URL_ALPHABET.indexOf(segment[length - 1]) & unusedBits) !== 0
+  ) {
+    throw AzureAuthErrors.malformed(`${name} is not canonical base64url`);
+  }
   return bytes;
 }
 

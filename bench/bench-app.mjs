@@ -1,0 +1,47 @@
+/**
+ * The benchmark's Nest app, written with Nest's decorators called as plain functions so that the
+ * bench runs as JavaScript with no compile step of its own. Routes mirror the sample API:
+ * `GET /api/open` (@Public), `GET /api/me` (any valid token), `GET /api/todolist` (@Scopes).
+ */
+import 'reflect-metadata';
+import { Controller, Get, Module, UseGuards } from '@nestjs/common';
+import { AzureAuthGuard, AzureAuthModule, AzureUser, Public, Scopes } from 'nestjs-azure-auth';
+
+/** `GET /api/open`, `/api/me`, `/api/todolist`, guarded by `AzureAuthGuard`. */
+export class BenchController {
+  open() {
+    return { open: true };
+  }
+
+  me(user) {
+    return { oid: user.oid, tid: user.tid, name: user.name, scopes: user.scopes };
+  }
+
+  todolist() {
+    return [{ id: 1, title: 'Measure before optimising', done: false }];
+  }
+}
+
+function decorateMethod(target, name, ...decorators) {
+  const descriptor = Object.getOwnPropertyDescriptor(target.prototype, name);
+  for (const decorator of decorators) decorator(target.prototype, name, descriptor);
+}
+
+Controller('api')(BenchController);
+UseGuards(AzureAuthGuard)(BenchController);
+decorateMethod(BenchController, 'open', Get('open'), Public());
+decorateMethod(BenchController, 'me', Get('me'));
+AzureUser()(BenchController.prototype, 'me', 0);
+decorateMethod(BenchController, 'todolist', Get('todolist'), Scopes('Todolist.Read'));
+
+/** A root module with the library configured against the emulator. */
+export function benchModule(entra, extra = {}) {
+  class BenchAppModule {}
+  Module({
+    imports: [
+      AzureAuthModule.forRoot({ tenantId: entra.tenantId, clientId: entra.clientId, authorityHost: entra.authorityHost, ...extra }),
+    ],
+    controllers: [BenchController],
+  })(BenchAppModule);
+  return BenchAppModule;
+}

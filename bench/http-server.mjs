@@ -1,0 +1,31 @@
+/**
+ * Child process of the HTTP benchmark: the bench Nest app on one adapter, on loopback. Started
+ * with IPC by `http.mjs`; reports its URL, closes the app when told to stop.
+ * argv: express | fastify. env: BENCH_AUTHORITY_HOST, BENCH_TENANT_ID, BENCH_CLIENT_ID.
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { benchModule } from './bench-app.mjs';
+
+const adapter = process.argv[2];
+if (adapter !== 'express' && adapter !== 'fastify') throw new Error(`adapter must be express or fastify, got ${adapter}`);
+const entra = {
+  authorityHost: process.env.BENCH_AUTHORITY_HOST,
+  tenantId: process.env.BENCH_TENANT_ID,
+  clientId: process.env.BENCH_CLIENT_ID,
+};
+const module = benchModule(entra);
+const app =
+  adapter === 'fastify'
+    ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
+    : await NestFactory.create(module, { logger: false });
+await app.listen(0, '127.0.0.1');
+const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+process.on('message', async (message) => {
+  if (message === 'stop') {
+    await app.close();
+    process.disconnect();
+  }
+});
+process.send({ url });

@@ -1,0 +1,143 @@
+/**
+ * HTTP benchmark: the bench Nest app in a child process (Express, then Fastify), loaded by
+ * autocannon from this process over loopback: the open route (without a token, and with the bearer
+ * header it ignores), then `/api/me` and `/api/todolist` with one repeated token and with distinct
+ * tokens (more than the cache holds, so every one is verified).
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
+
+function startServer(entra, adapter) {
+  const child = fork(SERVER, [adapter], {
+    env: {
+      ...process.env,
+      BENCH_AUTHORITY_HOST: entra.authorityHost,
+      BENCH_TENANT_ID: entra.tenantId,
+      BENCH_CLIENT_ID: entra.clientId,
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: process.env.BENCH_SERVER_EXEC_ARGV ? process.env.BENCH_SERVER_EXEC_ARGV.split(' ') : [],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${adapter} server exited with ${code}`)));
+    child.once('message', ({ url }) => {
+      child.removeAllListeners('exit');
+      resolve({
+        url,
+        stop: () =>
+          new Promise((done) => {
+            const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              done();
+            });
+            child.send('stop');
+          }),
+      });
+    });
+  });
+}
+
+async function expectStatus(url, token, status) {
+  const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  await response.arrayBuffer();
+  if (response.status !== status) throw new Error(`GET ${url} answered ${response.status}, expected ${status}`);
+}
+
+/**
+ * One scenario: its autocannon options are rebuilt for every slice, but the cursor through the
+ * distinct tokens carries on, so that a slice never meets tokens the previous one left in the cache.
+ */
+function scenario(url, route, tokens, label) {
+  let next = 0;
+  const latencies = [];
+  let requests = 0;
+  let seconds = 0;
+  let failed = 0;
+  return {
+    route,
+    tokens: label,
+    async run(duration, connections, record = true) {
+      const options = { url: `${url}${route}`, connections, duration };
+      if (tokens?.length === 1) {
+        options.headers = { authorization: `Bearer ${tokens[0]}` };
+      } else if (tokens) {
+        options.requests = [
+          {
+            setupRequest: (request) => {
+              const token = tokens[next];
+              next = next + 1 === tokens.length ? 0 : next + 1;
+              return { ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } };
+            },
+          },
+        ];
+      }
+      const instance = autocannon(options);
+      // autocannon's own histogram keeps whole milliseconds; loopback latencies are below one.
+      instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
+        if (record && statusCode >= 200 && statusCode < 300) latencies.push(responseTimeMs);
+      });
+      const result = await instance;
+      if (!record) return;
+      requests += result['2xx'];
+      seconds += result.duration;
+      failed += result.non2xx + result.errors + result.timeouts;
+    },
+    summary() {
+      latencies.sort((a, b) => a - b);
+      const percentile = (p) => (latencies.length ? round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))], 3) : null);
+      return { requestsPerSec: requests / seconds, p50Ms: percentile(50), p99Ms: percentile(99), requests, failed };
+    },
+  };
+}
+
+function round(value, digits) {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+/**
+ * Runs every scenario on both adapters. Each scenario gets `seconds` in total, as `slices`
+ * interleaved runs, so that a busy moment of the machine does not fall on one scenario only.
+ */
+export async function runHttp(entra, pool, { seconds, slices, connections, log }) {
+  const repeated = await entra.mintTokens(1);
+  const rows = [];
+  for (const adapter of ['express', 'fastify']) {
+    const server = await startServer(entra, adapter);
+    try {
+      await expectStatus(`${server.url}/api/open`, undefined, 200);
+      await expectStatus(`${server.url}/api/me`, undefined, 401);
+      await expectStatus(`${server.url}/api/me`, repeated[0], 200);
+      await expectStatus(`${server.url}/api/todolist`, repeated[0], 200);
+      const scenarios = [
+        scenario(server.url, '/api/open', undefined, 'none'),
+        // The same route with the bearer header it ignores: what carrying 1.5 KB per request costs.
+        scenario(server.url, '/api/open', repeated, 'repeated (ignored)'),
+        scenario(server.url, '/api/me', repeated, 'repeated'),
+        scenario(server.url, '/api/todolist', repeated, 'repeated'),
+        scenario(server.url, '/api/me', pool, 'distinct'),
+        scenario(server.url, '/api/todolist', pool, 'distinct'),
+      ];
+      // JIT and connection warm-up on every scenario, not recorded.
+      for (const each of scenarios) await each.run(1, connections, false);
+      for (let slice = 0; slice < slices; slice++) {
+        for (const each of scenarios) await each.run(seconds / slices, connections);
+      }
+      const open = scenarios[0].summary().requestsPerSec;
+      for (const each of scenarios) {
+        const row = { adapter, route: each.route, tokens: each.tokens, ...each.summary() };
+        row.ratioToOpen = row.requestsPerSec / open;
+        rows.push(row);
+        log(`  ${adapter} ${row.route} (${row.tokens}): ${Math.round(row.requestsPerSec)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms${row.failed ? `, ${row.failed} failed` : ''}`);
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+  return { rows };
+}
