@@ -1,20 +1,8 @@
-import { existsSync } from 'node:fs';
 import { ENTRA_EMULATOR_DEFAULTS, decodeJwtUnverified } from 'nestjs-azure-auth/testing';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/chromium.js';
 import { BUILD_TIMEOUT_MS, ensureSampleAppBuilt, startSampleApp, stopAllSampleApps, type SampleApp } from './support/sample-app-process.js';
 
-// Debian's package; installing it is the CI script's job (`apt-get install -y chromium`).
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const BROWSER_START_MS = 60_000;
 
 /** The `/{tenant}/oauth2/v2.0/{endpoint}` of the app's emulator, whatever its port. */
@@ -29,12 +17,9 @@ describe('Swagger UI of the sample app in dev mode (npm start without AZURE_* va
   const offMachine: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: this suite needs it. On Debian: apt-get install -y chromium`);
-    }
     await ensureSampleAppBuilt();
     app = await startSampleApp({ PORT: '0' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext();
     await context.route('**/*', (route) => {
       if (new URL(route.request().url()).hostname === '127.0.0.1') return route.continue();

@@ -1,25 +1,13 @@
-import { existsSync } from 'node:fs';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { AzureAuthGuard, AzureAuthModule, AzureUser, Public, Roles, Scopes } from 'nestjs-azure-auth';
 import { EntraEmulator, decodeJwtUnverified } from 'nestjs-azure-auth/testing';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/chromium.js';
 import { setupAzureAuthSwagger } from 'nestjs-azure-auth/swagger';
 import { emulatorOptions } from './support/test-app.js';
 
-// Debian's package; installing it is the CI script's job (`apt-get install -y chromium`).
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SWAGGER_CLIENT_ID = '5d1e3f7a-9b2c-4d8e-a6f0-1c3b5d7e9f21';
 
 @Controller('api')
@@ -76,12 +64,9 @@ describe('Swagger UI in headless Chromium', () => {
   const offMachine: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: this suite needs it. On Debian: apt-get install -y chromium`);
-    }
     entra = await EntraEmulator.start();
     ({ app, url } = await startDocumentedApp(entra));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext();
     await context.route('**/*', (route) => {
       if (new URL(route.request().url()).hostname === '127.0.0.1') return route.continue();
