@@ -119,6 +119,13 @@ export interface AddKeyOptions {
    * tests of a key that belongs to another tenant or cloud. It may hold `{tenantid}`.
    */
   issuer?: string;
+  /**
+   * Publishes the key with this `use` instead of `sig` (e.g. `enc`): a key a validator must not
+   * use to verify signatures.
+   */
+  use?: string;
+  /** Publishes the key with this `alg` (Entra publishes none), e.g. `RS512` for a key that disagrees with RS256 tokens. */
+  alg?: string;
 }
 
 /** A B2C policy's signing key and the moment it appeared (B2C publishes it as `nbf`). */
@@ -254,6 +261,8 @@ export class EntraEmulator {
   private readonly policyKeys = new Map<string, PolicyKey>();
   /** `issuer` overrides for tenant-wide keys published by {@link addKey}. */
   private readonly keyIssuers = new Map<string, string>();
+  /** `use` / `alg` overrides for tenant-wide keys published by {@link addKey}. */
+  private readonly keyFields = new Map<string, Pick<AddKeyOptions, 'use' | 'alg'>>();
   private readonly log: EmulatorRequest[] = [];
   private readonly faults: Record<EntraEndpointKind, EmulatorFault | null> = { metadata: null, keys: null };
   private readonly delayedAnswers = new Set<NodeJS.Timeout>();
@@ -448,6 +457,7 @@ export class EntraEmulator {
   removeKey(kid: string): void {
     if (this.publishedKeys.delete(kid)) {
       this.keyIssuers.delete(kid);
+      this.keyFields.delete(kid);
       return;
     }
     for (const [appId, key] of this.appKeys) {
@@ -484,6 +494,9 @@ export class EntraEmulator {
     this.publishedKeys.set(key.kid, key);
     if (options.issuer !== undefined) {
       this.keyIssuers.set(key.kid, options.issuer);
+    }
+    if (options.use !== undefined || options.alg !== undefined) {
+      this.keyFields.set(key.kid, { ...(options.use === undefined ? {} : { use: options.use }), ...(options.alg === undefined ? {} : { alg: options.alg }) });
     }
     return { kid: key.kid, privateKey: key.privateKey, publicKey: key.publicKey };
   }
@@ -746,12 +759,12 @@ export class EntraEmulator {
     if (appKey !== undefined) {
       return keysDocument([appKey], route.version === 2 ? this.v2Issuer(route.tenant.issuerTenantId) : undefined);
     }
-    if (route.version === 1) {
-      return keysDocument(this.publishedKeys.values(), undefined);
-    }
     // Tenant-wide v2 keys carry the template, as Entra's do even under a tenant's own path.
     return {
-      keys: [...this.publishedKeys.values()].map((key) => toEntraJwk(key, this.keyIssuers.get(key.kid) ?? this.v2IssuerTemplate)),
+      keys: [...this.publishedKeys.values()].map((key) => ({
+        ...toEntraJwk(key, route.version === 1 ? undefined : (this.keyIssuers.get(key.kid) ?? this.v2IssuerTemplate)),
+        ...this.keyFields.get(key.kid),
+      })),
     };
   }
 }

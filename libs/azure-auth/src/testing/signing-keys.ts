@@ -14,7 +14,10 @@ export interface EmulatorSigningKey {
 /** One entry of a `keys` document, shaped like the keys Entra publishes (without the `x5c` certificate chain). */
 export interface EntraJsonWebKey {
   kty: 'RSA';
-  use: 'sig';
+  /** `sig` for every key Entra publishes; {@link EntraEmulator.addKey} can publish another. */
+  use: string;
+  /** Entra omits it; {@link EntraEmulator.addKey} can publish one. */
+  alg?: string;
   kid: string;
   x5t: string;
   n: string;
