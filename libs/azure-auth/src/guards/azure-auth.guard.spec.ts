@@ -84,8 +84,8 @@ describe('AzureAuthGuard', () => {
     return context;
   }
 
-  async function refusal(activation: Promise<boolean>) {
-    const error = await activation.then(
+  async function refusal(activation: boolean | Promise<boolean>) {
+    const error = await Promise.resolve(activation).then(
       () => {
         throw new Error('expected a refusal, the caller was admitted');
       },

@@ -5,7 +5,7 @@ import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
 import { AzureAdStrategy } from '../strategy/azure-ad.strategy.js';
 import { extractBearerToken, type RequestWithHeaders } from '../strategy/extract-bearer-token.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
-import { authorize } from './authorize.js';
+import { authorize, type PermissionRequirements } from './authorize.js';
 import { getRequestOf, getResponseOf, type TransportObject } from './execution-context.js';
 import { AzureAuthRefusals } from './refusal.js';
 import { RouteRequirementsReader } from './route-requirements.js';
@@ -38,22 +38,37 @@ export class AzureAuthGuard implements CanActivate {
     this.requirements = new RouteRequirementsReader(reflector);
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const { isPublic, permissions } = this.requirements.read(context);
     if (isPublic) return true;
     const request = this.getRequest(context);
     const response = this.getResponse(context);
+    let principal: AzurePrincipal | undefined;
     try {
       if (!request) throw new Error(`no request object for a ${context.getType()} call`);
-      // A token that verified before needs no trip through passport (the strategy has the same fast path).
+      // A token that verified before is answered at once, with no promise and no trip through passport.
       const token = extractBearerToken(request as RequestWithHeaders);
-      const principal = (token !== null ? this.verifier.fromCache(token) : undefined) ?? (await this.authenticate(request, response));
-      request.user = principal;
-      authorize(principal, permissions, this.verifier.optionsFor(principal));
+      principal = token !== null ? this.verifier.fromCache(token) : undefined;
+      if (principal) this.admit(request, principal, permissions);
+    } catch (failure) {
+      // Refusals always arrive as a rejected promise, whichever path found them.
+      return Promise.reject(this.refusals.refuse(failure, request, response));
+    }
+    return principal ? true : this.authenticateAndAdmit(request!, response, permissions);
+  }
+
+  private async authenticateAndAdmit(request: TransportObject, response: TransportObject | undefined, permissions: PermissionRequirements): Promise<boolean> {
+    try {
+      this.admit(request, await this.authenticate(request, response), permissions);
       return true;
     } catch (failure) {
       throw this.refusals.refuse(failure, request, response);
     }
+  }
+
+  private admit(request: TransportObject, principal: AzurePrincipal, permissions: PermissionRequirements): void {
+    request.user = principal;
+    authorize(principal, permissions, this.verifier.optionsFor(principal));
   }
 
   /** The request that carries the `Authorization` header. Override for other transports. */
