@@ -268,7 +268,9 @@ export async function runMicro(entra, pool, { rounds, seconds, warmUpSeconds, lo
         await accepts(op, inputs[0]);
         await refuses(op, given.forged);
         const probe = op(inputs[0]);
-        const isAsync = typeof probe?.then === 'function';
+        // The guard answers a cached token synchronously and a new one with a promise: always await it,
+        // or the distinct-token rows would count verifications they never waited for.
+        const isAsync = contender.shared === 'guard' || typeof probe?.then === 'function';
         if (isAsync) await probe;
         active.push({ ...contender, op, input: inputs, isAsync, cursor: { at: 0 }, samples: [] });
       } catch (error) {
