@@ -20,3 +20,6 @@ export const GRAPH_AUDIENCES: ReadonlySet<string> = new Set([
   'https://graph.microsoft.com',
   'https://graph.microsoft.com/',
 ]);
+
+/** Tenant of personal Microsoft accounts, the one behind the `consumers` authority. */
+export const CONSUMERS_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';

@@ -85,7 +85,12 @@ export interface ResolvedAuthority {
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 const MULTI_TENANT: ReadonlySet<string> = new Set(['common', 'organizations', 'consumers']);
-const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+const LOOPBACK_HOST = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/;
+
+/** A URL hostname on this machine: where plain http is safe and no proxy ever applies. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOST.test(hostname);
+}
 
 export function isGuid(value: unknown): value is string {
   return typeof value === 'string' && GUID.test(value);
@@ -117,7 +122,7 @@ export function parseSecureUrl(value: unknown, option: string): URL {
   } catch {
     throw new AzureAuthConfigurationError(option, `is not a URL: ${JSON.stringify(value)}`);
   }
-  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new AzureAuthConfigurationError(option, 'must use https:// (http:// is allowed only for a loopback host such as the local emulator)');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {

@@ -2,9 +2,9 @@ import type { Agent } from 'node:http';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import proxyFromEnv from 'proxy-from-env';
+import { isLoopbackHost } from '../azure-auth.options.resolve.js';
 
 const agents = new Map<string, Agent>();
-const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
 /**
  * The agent for a fetch of metadata or keys: the one the user gave, else a proxy agent when
@@ -14,7 +14,7 @@ const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 export function agentFor(url: string, explicit: Agent | undefined): Agent | undefined {
   if (explicit) return explicit;
   // A loopback authority (the local emulator) is never behind a corporate proxy.
-  if (LOOPBACK.test(new URL(url).hostname)) return undefined;
+  if (isLoopbackHost(new URL(url).hostname)) return undefined;
   const proxy = proxyFromEnv.getProxyForUrl(url);
   if (!proxy) return undefined;
   const https = url.startsWith('https:');

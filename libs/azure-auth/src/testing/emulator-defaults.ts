@@ -24,8 +24,7 @@ export const ENTRA_EMULATOR_DEFAULTS = Object.freeze({
   b2cTenantName: 'contoso',
 });
 
-/** Tenant id of Microsoft personal accounts: the issuer tenant behind the `consumers` authority. */
-export const CONSUMERS_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
+export { CONSUMERS_TENANT_ID } from '../azure-auth.constants.js';
 
 /** The literal placeholder Entra writes in multi-tenant issuers, to be filled with a token's `tid`. */
 export const TENANT_ID_TEMPLATE = '{tenantid}';

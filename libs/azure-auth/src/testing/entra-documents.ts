@@ -1,3 +1,4 @@
+import { isGuid } from '../azure-auth.options.resolve.js';
 import {
   CONSUMERS_TENANT_ID,
   TENANT_ID_TEMPLATE,
@@ -47,7 +48,6 @@ export interface B2cJsonWebKey {
   n: string;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // A verified domain ends in an alphabetic top-level label; this also keeps `v2.0` from being read
 // as a tenant.
 const DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/i;
@@ -66,7 +66,7 @@ export function resolveTenant(segment: string, homeTenantId: string): ResolvedTe
   if (lower === 'consumers') {
     return { pathSegment: lower, issuerTenantId: CONSUMERS_TENANT_ID, isMultiTenantAuthority: true };
   }
-  if (GUID.test(segment)) {
+  if (isGuid(segment)) {
     return { pathSegment: lower, issuerTenantId: lower, isMultiTenantAuthority: false };
   }
   if (DOMAIN.test(segment)) {

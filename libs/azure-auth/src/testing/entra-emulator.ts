@@ -1,3 +1,4 @@
+import { isGuid } from '../azure-auth.options.resolve.js';
 import type { KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -134,7 +135,6 @@ interface PolicyKey {
   readonly notBefore: number;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // A DNS label: the B2C tenant name becomes `{name}.onmicrosoft.com` and `{name}.b2clogin.com`.
 const B2C_TENANT_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 const POLICY_NAME = /^[a-z0-9_-][a-z0-9_.-]*$/i;
@@ -295,7 +295,7 @@ export class EntraEmulator {
   /** Generates the first signing key and starts listening; resolves once the port is bound. */
   static async start(options: EntraEmulatorOptions = {}): Promise<EntraEmulator> {
     const tenantId = requireNonEmptyString('tenantId', options.tenantId ?? ENTRA_EMULATOR_DEFAULTS.tenantId);
-    if (!GUID.test(tenantId)) {
+    if (!isGuid(tenantId)) {
       throw new Error(`EntraEmulatorOptions.tenantId must be a tenant GUID (issuers carry it), got "${tenantId}"`);
     }
     const port = options.port ?? 0;

@@ -1,3 +1,4 @@
+import { isGuid } from '../azure-auth.options.resolve.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { MintOptions } from './access-token.js';
 import { TENANT_ID_TEMPLATE } from './emulator-defaults.js';
@@ -58,7 +59,6 @@ const OPENID_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email'
 // RFC 7636: a verifier is 43 to 128 unreserved characters; an S256 challenge is 32 bytes in base64url.
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /** Matches `/{tenant}/oauth2/v2.0/authorize` and `/token` for any method (the endpoints refuse wrong ones themselves). */
@@ -128,7 +128,7 @@ export class SignInService {
     if (!clientId) {
       return missingParameter('client_id');
     }
-    if (!GUID.test(clientId)) {
+    if (!isGuid(clientId)) {
       return jsonError(400, 'unauthorized_client', `Application with identifier '${clientId}' was not found in the directory: client_id must be an application (client) id GUID.`);
     }
     const redirectUri = query.get('redirect_uri');
@@ -275,7 +275,7 @@ export class SignInService {
     if (!clientId) {
       return missingParameter('client_id');
     }
-    if (!GUID.test(clientId)) {
+    if (!isGuid(clientId)) {
       return jsonError(400, 'unauthorized_client', `Application with identifier '${clientId}' was not found in the directory: client_id must be an application (client) id GUID.`);
     }
     // Any secret or assertion will do: the emulator has no registrations to check them against,

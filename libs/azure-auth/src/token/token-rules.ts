@@ -1,7 +1,7 @@
 import type { AzureTokenVersion } from '../azure-auth.options.js';
 import type { ResolvedAuthority } from '../azure-auth.options.resolve.js';
 import { isGuid } from '../azure-auth.options.resolve.js';
-import { GRAPH_AUDIENCES } from '../azure-auth.constants.js';
+import { CONSUMERS_TENANT_ID, GRAPH_AUDIENCES } from '../azure-auth.constants.js';
 import { AzureAuthErrors } from '../errors/messages.js';
 import type { SigningKey } from '../keys/jwks-key-set.js';
 import { fillIssuer, tenantOfIssuer } from '../metadata/issuer.js';
@@ -16,9 +16,6 @@ export interface TokenRoute {
   readonly tenantId: string;
   readonly kid: string;
 }
-
-/** Tenant of personal Microsoft accounts, behind the `consumers` authority. */
-export const CONSUMERS_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
 
 /** kids in Entra's key sets are short; a longer one cannot match and is not looked up. */
 const MAX_KID_LENGTH = 256;
