@@ -1,58 +1,8 @@
-import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
-import { AzureAuthGuard, AzureAuthModule, AzureUser, Public, Roles, Scopes } from 'nestjs-azure-auth';
+import type { INestApplication } from '@nestjs/common';
 import { EntraEmulator, decodeJwtUnverified } from 'nestjs-azure-auth/testing';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/chromium.js';
-import { setupAzureAuthSwagger } from 'nestjs-azure-auth/swagger';
-import { emulatorOptions } from './support/test-app.js';
-
-const SWAGGER_CLIENT_ID = '5d1e3f7a-9b2c-4d8e-a6f0-1c3b5d7e9f21';
-
-@Controller('api')
-class DocumentedController {
-  @Public()
-  @Get('open')
-  open() {
-    return { open: true };
-  }
-
-  @Scopes('Todolist.Read', 'Todolist.ReadWrite')
-  @Get('todolist')
-  list(@AzureUser('scopes') scopes: string[]) {
-    return { scopes };
-  }
-
-  @Roles('TaskAdmin')
-  @Get('admin')
-  admin() {
-    return { admin: true };
-  }
-
-  @Get('me')
-  me() {
-    return { me: true };
-  }
-}
-
-async function startDocumentedApp(entra: EntraEmulator): Promise<{ app: INestApplication; url: string }> {
-  @Module({
-    imports: [AzureAuthModule.forRoot(emulatorOptions(entra))],
-    providers: [{ provide: APP_GUARD, useClass: AzureAuthGuard }],
-    controllers: [DocumentedController],
-  })
-  class DocumentedAppModule {}
-  const moduleRef = await Test.createTestingModule({ imports: [DocumentedAppModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  setupAzureAuthSwagger(app, {
-    title: 'TodoList API',
-    swaggerClientId: SWAGGER_CLIENT_ID,
-    scopes: { 'Todolist.Read': 'Read your tasks', 'Todolist.ReadWrite': 'Read and change your tasks' },
-  });
-  await app.listen(0, '127.0.0.1');
-  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
-}
+import { SWAGGER_CLIENT_ID, startDocumentedApp } from './support/documented-app.js';
 
 describe('Swagger UI in headless Chromium', () => {
   let entra: EntraEmulator;
@@ -65,7 +15,7 @@ describe('Swagger UI in headless Chromium', () => {
 
   beforeAll(async () => {
     entra = await EntraEmulator.start();
-    ({ app, url } = await startDocumentedApp(entra));
+    ({ app, url } = await startDocumentedApp('express', entra));
     browser = await launchChromium();
     const context = await browser.newContext();
     await context.route('**/*', (route) => {

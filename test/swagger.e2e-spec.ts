@@ -1,63 +1,7 @@
-import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
-import { AzureAuthGuard, AzureAuthModule, Public, Roles, Scopes } from 'nestjs-azure-auth';
+import type { INestApplication } from '@nestjs/common';
 import { EntraEmulator } from 'nestjs-azure-auth/testing';
-import { setupAzureAuthSwagger } from 'nestjs-azure-auth/swagger';
-import { ADAPTERS, call, emulatorOptions, type Adapter } from './support/test-app.js';
-
-const SWAGGER_CLIENT_ID = '5d1e3f7a-9b2c-4d8e-a6f0-1c3b5d7e9f21';
-
-/** No @UseGuards here: the guard is global, as in the sample app, so every undecorated route needs a token. */
-@Controller('api')
-class DocumentedController {
-  @Public()
-  @Get('open')
-  open() {
-    return { open: true };
-  }
-
-  @Scopes('Todolist.Read', 'Todolist.ReadWrite')
-  @Get('todolist')
-  list() {
-    return [];
-  }
-
-  @Roles('TaskAdmin')
-  @Get('admin')
-  admin() {
-    return { admin: true };
-  }
-
-  @Get('me')
-  me() {
-    return { me: true };
-  }
-}
-
-async function startDocumentedApp(adapter: Adapter, entra: EntraEmulator): Promise<{ app: INestApplication; url: string }> {
-  @Module({
-    imports: [AzureAuthModule.forRoot(emulatorOptions(entra))],
-    providers: [{ provide: APP_GUARD, useClass: AzureAuthGuard }],
-    controllers: [DocumentedController],
-  })
-  class DocumentedAppModule {}
-  const moduleRef = await Test.createTestingModule({ imports: [DocumentedAppModule] }).compile();
-  const app =
-    adapter === 'fastify'
-      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false })
-      : moduleRef.createNestApplication({ logger: false });
-  setupAzureAuthSwagger(app, {
-    title: 'TodoList API',
-    swaggerClientId: SWAGGER_CLIENT_ID,
-    scopes: { 'Todolist.Read': 'Read your tasks', 'Todolist.ReadWrite': 'Read and change your tasks' },
-    // Swagger UI on Fastify needs @fastify/static, which this workspace does not install; the document does not.
-    customOptions: adapter === 'fastify' ? { ui: false } : undefined,
-  });
-  await app.listen(0, '127.0.0.1');
-  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
-}
+import { SWAGGER_CLIENT_ID, startDocumentedApp } from './support/documented-app.js';
+import { ADAPTERS, call } from './support/test-app.js';
 
 describe.each(ADAPTERS)('OpenAPI document over %s', (adapter) => {
   let entra: EntraEmulator;
