@@ -1,8 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import passport from 'passport';
 import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
-import { AzureAdStrategy } from '../strategy/azure-ad.strategy.js';
+import { AzureAuthErrors } from '../errors/messages.js';
 import { extractBearerToken, type RequestWithHeaders } from '../strategy/extract-bearer-token.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
 import { authorize, type PermissionRequirements } from './authorize.js';
@@ -11,8 +10,9 @@ import { AzureAuthRefusals } from './refusal.js';
 import { RouteRequirementsReader } from './route-requirements.js';
 
 /**
- * Authenticates the bearer token with the `'azure-ad'` strategy, puts the {@link AzurePrincipal}
- * on `request.user`, then enforces `@Scopes` / `@AppPermissions` / `@Roles` and the caller
+ * Verifies the bearer token ({@link AzureTokenVerifier}: the cache first, otherwise one pass of
+ * decoding, key choice, RS256 check and Entra's rules), puts the {@link AzurePrincipal} on
+ * `request.user`, then enforces `@Scopes` / `@AppPermissions` / `@Roles` and the caller
  * policies (client allow-list, guests, tokens without permissions). `@Public()` skips it.
  *
  * Use per controller (`@UseGuards(AzureAuthGuard)`) or globally (`{ provide: APP_GUARD, useClass:
@@ -31,7 +31,6 @@ export class AzureAuthGuard implements CanActivate {
 
   constructor(
     reflector: Reflector,
-    private readonly strategy: AzureAdStrategy,
     private readonly refusals: AzureAuthRefusals,
     private readonly verifier: AzureTokenVerifier,
   ) {
@@ -42,27 +41,32 @@ export class AzureAuthGuard implements CanActivate {
     const { isPublic, permissions } = this.requirements.read(context);
     if (isPublic) return true;
     const request = this.getRequest(context);
-    const response = this.getResponse(context);
-    let principal: AzurePrincipal | undefined;
     try {
       if (!request) throw new Error(`no request object for a ${context.getType()} call`);
-      // A token that verified before is answered at once, with no promise and no trip through passport.
       const token = extractBearerToken(request as RequestWithHeaders);
-      principal = token !== null ? this.verifier.fromCache(token) : undefined;
-      if (principal) this.admit(request, principal, permissions);
-    } catch (failure) {
-      // Refusals always arrive as a rejected promise, whichever path found them.
-      return Promise.reject(this.refusals.refuse(failure, request, response));
-    }
-    return principal ? true : this.authenticateAndAdmit(request!, response, permissions);
-  }
-
-  private async authenticateAndAdmit(request: TransportObject, response: TransportObject | undefined, permissions: PermissionRequirements): Promise<boolean> {
-    try {
-      this.admit(request, await this.authenticate(request, response), permissions);
+      if (token === null) throw AzureAuthErrors.tokenMissing();
+      // A cached token, or a new one whose metadata and keys are at hand, is answered at once.
+      const principal = this.verifier.verify(token);
+      if (principal instanceof Promise) return this.admitOnceVerified(principal, context, request, permissions);
+      this.admit(request, principal, permissions);
       return true;
     } catch (failure) {
-      throw this.refusals.refuse(failure, request, response);
+      // Refusals always arrive as a rejected promise, whichever path found them.
+      return Promise.reject(this.refusals.refuse(failure, request, this.getResponse(context)));
+    }
+  }
+
+  private async admitOnceVerified(
+    principal: Promise<AzurePrincipal>,
+    context: ExecutionContext,
+    request: TransportObject,
+    permissions: PermissionRequirements,
+  ): Promise<boolean> {
+    try {
+      this.admit(request, await principal, permissions);
+      return true;
+    } catch (failure) {
+      throw this.refusals.refuse(failure, request, this.getResponse(context));
     }
   }
 
@@ -78,22 +82,5 @@ export class AzureAuthGuard implements CanActivate {
 
   protected getResponse(context: ExecutionContext): TransportObject | undefined {
     return getResponseOf(context);
-  }
-
-  /**
-   * Runs our strategy instance (not a global name, so several apps in one process never mix).
-   * Passport attaches a request's success/fail callbacks to the strategy object it is given, so
-   * each request gets its own object derived from the strategy, or concurrent requests would
-   * answer each other.
-   */
-  private authenticate(request: TransportObject, response: TransportObject | undefined): Promise<AzurePrincipal> {
-    return new Promise((resolve, reject) => {
-      const middleware = passport.authenticate(Object.create(this.strategy) as AzureAdStrategy, { session: false }, (error: unknown, user: AzurePrincipal | false, info: unknown) => {
-        if (error) reject(error);
-        else if (!user) reject(info);
-        else resolve(user);
-      });
-      middleware(request, response ?? {}, (error: unknown) => reject(error));
-    });
   }
 }

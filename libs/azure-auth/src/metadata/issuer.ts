@@ -14,10 +14,15 @@ export function fillIssuer(template: string, tid: unknown): string | undefined {
   return template.replaceAll(TENANT_PLACEHOLDER, tid.toLowerCase());
 }
 
+/** Tokens of one API mostly share an issuer: the last answer is kept. */
+let lastIssuer = '';
+let lastTenant: string | undefined;
+
 /** The tenant GUID written in an issuer, if any (Entra issuers carry it as one path segment). */
 export function tenantOfIssuer(issuer: string): string | undefined {
-  for (const segment of issuer.split('/')) {
-    if (isGuid(segment)) return segment.toLowerCase();
+  if (issuer !== lastIssuer) {
+    lastTenant = issuer.split('/').find((segment) => isGuid(segment))?.toLowerCase();
+    lastIssuer = issuer;
   }
-  return undefined;
+  return lastTenant;
 }

@@ -24,7 +24,7 @@ export function buildJwtStrategyOptions(options: ResolvedAzureAuthOptions, verif
   return {
     jwtFromRequest: extractBearerToken as StrategyOptionsWithRequest['jwtFromRequest'],
     secretOrKeyProvider: (request: unknown, rawJwtToken: string, done: (error: unknown, key?: string) => void) => {
-      verifier.selectKey(rawJwtToken).then(
+      new Promise<PendingToken>((resolve) => resolve(verifier.selectKey(rawJwtToken))).then(
         (pending) => {
           (request as RequestWithPending)[PENDING] = pending;
           // jsonwebtoken takes a KeyObject as it is: parsed once per key set, not per request.
@@ -40,8 +40,10 @@ export function buildJwtStrategyOptions(options: ResolvedAzureAuthOptions, verif
 }
 
 /**
- * The passport strategy `'azure-ad'`: passport-jwt with Entra's rules around it, and a fast path
- * for tokens that verified before.
+ * The passport strategy `'azure-ad'`, for `AuthGuard('azure-ad')` and `passport.authenticate`:
+ * passport-jwt (jsonwebtoken checks the signature with the key set's `KeyObject`) with Entra's
+ * rules around it, and a fast path for tokens that verified before. `AzureAuthGuard` runs the same
+ * rules without passport, in one pass (`AzureTokenVerifier.verify`).
  */
 @Injectable()
 export class AzureAdStrategy extends PassportStrategy(JwtStrategy, AZURE_AD_STRATEGY) {
@@ -66,10 +68,14 @@ export class AzureAdStrategy extends PassportStrategy(JwtStrategy, AZURE_AD_STRA
     super.authenticate(request, options);
   }
 
-  async validate(request: RequestWithPending, payload: AzureAccessTokenClaims): Promise<AzurePrincipal> {
+  /**
+   * After jsonwebtoken verified the signature. The claims checked are those decoded when the key
+   * was chosen: the same bytes (duplicate members are refused, so both parsers read them alike).
+   */
+  validate(request: RequestWithPending, _payload: AzureAccessTokenClaims): AzurePrincipal | Promise<AzurePrincipal> {
     const pending = request[PENDING];
     request[PENDING] = undefined;
     if (!pending) throw new Error('validate() ran without a key decision');
-    return this.verifier.complete(pending, payload);
+    return this.verifier.complete(pending);
   }
 }

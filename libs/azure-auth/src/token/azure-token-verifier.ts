@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { KeyObject } from 'node:crypto';
 import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
+import type { AzureTokenVersion } from '../azure-auth.options.js';
 import type { ResolvedAuthority, ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
 import type { JwksKeySet } from '../keys/jwks-key-set.js';
 import { fillIssuer, tenantOfIssuer } from '../metadata/issuer.js';
@@ -9,7 +9,8 @@ import type { SigningKey } from '../keys/jwks-key-set.js';
 import { AuthorityMetadata, type DiscoveredAuthority } from '../metadata/authority-metadata.js';
 import { createPrincipal, type AzurePrincipal } from './azure-principal.js';
 import type { AzureAccessTokenClaims } from './claims.js';
-import { decodeJwt } from './decode-jwt.js';
+import { decodeJwt, decodeVerifiedPayload, type DecodedJwt } from './decode-jwt.js';
+import { checkRs256Signature } from './rs256-signature.js';
 import {
   checkAudience,
   checkClaimShapes,
@@ -38,6 +39,7 @@ export interface AuthorityContext {
  */
 export interface PendingToken {
   readonly token: string;
+  readonly decoded: DecodedJwt;
   readonly context: AuthorityContext;
   readonly route: TokenRoute;
   readonly key: SigningKey;
@@ -45,16 +47,31 @@ export interface PendingToken {
 }
 
 /**
- * The Entra rules around passport-jwt's signature check: before it, which key (and whether the
- * token can be from the trusted authority at all); after it, audience, claim types, tenant; and a
- * cache of tokens that passed.
+ * What the cache keeps of a verified token: what the checks decided about it, not its claims. When
+ * the token comes again its caller is built from the token itself and kept from then on; a token
+ * seen once (many distinct callers) thus leaves one small object in the cache, not parsed claims
+ * for the garbage collector to copy and mark.
+ */
+interface VerifiedToken {
+  readonly kid: string;
+  readonly tenantId: string;
+  readonly version: AzureTokenVersion;
+  readonly options: ResolvedAuthority;
+  principal?: AzurePrincipal;
+}
+
+/**
+ * Entra's rules for a bearer token: before the signature check, which key (and whether the token
+ * can be from the trusted authority at all); after it, audience, claim types, tenant; and a cache
+ * of tokens that passed. `verify` runs them all with node:crypto's RS256 check; the passport-jwt
+ * strategy runs the same rules around jsonwebtoken's check (`selectKey`, then `complete`).
  */
 @Injectable()
 export class AzureTokenVerifier implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AzureAuth');
   private readonly contexts: readonly AuthorityContext[];
   private readonly authorityOf = new WeakMap<AzurePrincipal, ResolvedAuthority>();
-  readonly cache: VerifiedTokenCache;
+  readonly cache: VerifiedTokenCache<VerifiedToken>;
 
   constructor(@Inject(AZURE_AUTH_OPTIONS) private readonly options: ResolvedAzureAuthOptions) {
     this.cache = new VerifiedTokenCache(options.tokenCacheMaxEntries);
@@ -95,26 +112,63 @@ export class AzureTokenVerifier implements OnModuleInit, OnModuleDestroy {
 
   /** A principal for a token that verified before and is still within its lifetime. */
   fromCache(token: string): AzurePrincipal | undefined {
-    const principal = this.cache.get(token);
-    if (!principal) return undefined;
-    checkLifetime(principal.claims, Date.now() / 1000, this.optionsFor(principal).clockToleranceSeconds);
-    return principal;
+    const entry = this.cache.get(token);
+    if (!entry) return undefined;
+    entry.principal ??= this.principalFor(decodeVerifiedPayload(token), entry.tenantId, entry.version, entry.options);
+    checkLifetime(entry.principal.claims, Date.now() / 1000, entry.options.clockToleranceSeconds);
+    return entry.principal;
   }
 
-  /** Decides the key for a token (or refuses it before any signature check). */
-  async selectKey(token: string): Promise<PendingToken> {
+  /**
+   * Verifies a bearer token in one pass and returns the caller: from the cache when the token
+   * verified before; otherwise decoded once, its key chosen, its RS256 signature checked over the
+   * bytes that were decoded, then Entra's checks. A promise only when metadata or keys must be
+   * fetched or a tenant validator awaited; refusals are thrown (or rejected) as `AzureAuthError`s.
+   */
+  verify(token: string): AzurePrincipal | Promise<AzurePrincipal> {
+    const cached = this.fromCache(token);
+    if (cached) return cached;
+    const pending = this.selectKey(token);
+    return pending instanceof Promise ? pending.then((ready) => this.checkSignatureAndComplete(ready)) : this.checkSignatureAndComplete(pending);
+  }
+
+  private checkSignatureAndComplete(pending: PendingToken): AzurePrincipal | Promise<AzurePrincipal> {
+    checkRs256Signature(pending.token, pending.decoded, pending.key.publicKey);
+    return this.complete(pending);
+  }
+
+  /**
+   * Decides the key for a token (or refuses it before any signature check). A promise only when
+   * metadata or the key must be fetched first.
+   */
+  selectKey(token: string): PendingToken | Promise<PendingToken> {
     if (token.length > this.options.maxTokenBytes) throw AzureAuthErrors.tokenTooLarge(this.options.maxTokenBytes);
-    const { header, payload } = decodeJwt(token);
-    if (isGraphToken(header, payload)) throw AzureAuthErrors.graphToken(this.options.clientId);
-    // Claims are checked before any key is looked up: the bytes passport-jwt verifies are these.
-    checkClaimShapes(payload);
-    const context = this.contexts.length === 1 ? this.contexts[0] : await this.contextFor(payload);
-    checkLifetime(payload, Date.now() / 1000, context.options.clockToleranceSeconds);
-    const authority = context.metadata.peek() ?? (await context.metadata.get());
-    const route = routeToken(header, payload, authority, context.options);
-    const key = route.route.keys.peek(route.kid) ?? (await route.route.keys.get(route.kid));
-    checkKeyIssuer(key, route, authority);
-    return { token, context, route, key, authority };
+    const decoded = decodeJwt(token);
+    if (isGraphToken(decoded.header, decoded.payload)) throw AzureAuthErrors.graphToken(this.options.clientId);
+    // Claims are checked before any key is looked up: the bytes the signature covers are these.
+    checkClaimShapes(decoded.payload);
+    if (this.contexts.length === 1) return this.selectKeyIn(this.contexts[0], token, decoded);
+    return this.contextFor(decoded.payload).then((context) => this.selectKeyIn(context, token, decoded));
+  }
+
+  private selectKeyIn(context: AuthorityContext, token: string, decoded: DecodedJwt): PendingToken | Promise<PendingToken> {
+    checkLifetime(decoded.payload, Date.now() / 1000, context.options.clockToleranceSeconds);
+    const authority = context.metadata.peek();
+    return authority ? this.keyFor(context, token, decoded, authority) : this.keyOnceDiscovered(context, token, decoded);
+  }
+
+  private async keyOnceDiscovered(context: AuthorityContext, token: string, decoded: DecodedJwt): Promise<PendingToken> {
+    return this.keyFor(context, token, decoded, await context.metadata.get());
+  }
+
+  private keyFor(context: AuthorityContext, token: string, decoded: DecodedJwt, authority: DiscoveredAuthority): PendingToken | Promise<PendingToken> {
+    const route = routeToken(decoded.header, decoded.payload, authority, context.options);
+    const key = route.route.keys.peek(route.kid);
+    return key ? pendingToken(token, decoded, context, route, key, authority) : this.keyOnceFetched(context, token, decoded, authority, route);
+  }
+
+  private async keyOnceFetched(context: AuthorityContext, token: string, decoded: DecodedJwt, authority: DiscoveredAuthority, route: TokenRoute): Promise<PendingToken> {
+    return pendingToken(token, decoded, context, route, await route.route.keys.get(route.kid), authority);
   }
 
   /**
@@ -138,20 +192,42 @@ export class AzureTokenVerifier implements OnModuleInit, OnModuleDestroy {
     throw AzureAuthErrors.invalidIssuer('The token comes from none of the authorities this API trusts.');
   }
 
-  /** The key object passport-jwt verifies with. */
-  static publicKeyOf(pending: PendingToken): KeyObject {
-    return pending.key.publicKey;
-  }
-
-  /** The checks after the signature verified; the result is the caller. */
-  async complete(pending: PendingToken, payload: AzureAccessTokenClaims): Promise<AzurePrincipal> {
+  /** The checks after the signature verified; the result is the caller, its token now in the cache. */
+  complete(pending: PendingToken): AzurePrincipal | Promise<AzurePrincipal> {
+    const { payload } = pending.decoded;
     const options = pending.context.options;
     checkAudience(payload.aud, options);
-    const nowSeconds = Date.now() / 1000;
-    await checkTenant(pending.route.tenantId, payload, options);
-    const principal = createPrincipal(payload, pending.route.tenantId, pending.route.version, options.customAuthority);
-    this.authorityOf.set(principal, options);
-    this.cache.set(pending.token, principal, pending.key.kid, (payload.exp + options.clockToleranceSeconds - nowSeconds) * 1000);
+    const tenantChecked = checkTenant(pending.route.tenantId, payload, options);
+    return tenantChecked ? tenantChecked.then(() => this.admit(pending)) : this.admit(pending);
+  }
+
+  /** Caches a token that passed every check and returns its caller. */
+  private admit(pending: PendingToken): AzurePrincipal {
+    const { payload } = pending.decoded;
+    const { tenantId, version } = pending.route;
+    const options = pending.context.options;
+    const ttlMs = (payload.exp + options.clockToleranceSeconds - Date.now() / 1000) * 1000;
+    this.cache.set(pending.token, { kid: pending.key.kid, tenantId, version, options }, ttlMs);
+    return this.principalFor(payload, tenantId, version, options);
+  }
+
+  private principalFor(claims: AzureAccessTokenClaims, tenantId: string, version: AzureTokenVersion, options: ResolvedAuthority): AzurePrincipal {
+    const principal = createPrincipal(claims, tenantId, version, options.customAuthority);
+    // One authority: its settings are `this.options`; several: remember whose caller this is.
+    if (this.contexts.length > 1) this.authorityOf.set(principal, options);
     return principal;
   }
+}
+
+/** The key is chosen: the last check before the signature, that the key may sign for this token. */
+function pendingToken(
+  token: string,
+  decoded: DecodedJwt,
+  context: AuthorityContext,
+  route: TokenRoute,
+  key: SigningKey,
+  authority: DiscoveredAuthority,
+): PendingToken {
+  checkKeyIssuer(key, route, authority);
+  return { token, decoded, context, route, key, authority };
 }

@@ -100,6 +100,13 @@ describe('hasDuplicateMembers', () => {
     expect(hasDuplicateMembers('{"aud":"x","a\\u0075d":"y"}')).toBe(true);
   });
 
+  it('finds names given twice behind escaped quotes and backslashes, and __proto__ given twice', () => {
+    expect(hasDuplicateMembers(String.raw`{"a":"x\\","a":1}`)).toBe(true);
+    expect(hasDuplicateMembers(String.raw`{"a\"b":1,"a\"b":2}`)).toBe(true);
+    expect(hasDuplicateMembers('{"__proto__":1,"__proto__":2}')).toBe(true);
+    expect(hasDuplicateMembers(String.raw`{"a":"say \"hi\", \"a\":1","b":"\\","c":{"a":1}}`)).toBe(false);
+  });
+
   it('does not confuse nested objects, arrays or string values with top-level names', () => {
     expect(hasDuplicateMembers('{"a":{"b":1,"b":2},"c":[{"a":1}],"d":"\\"a\\":1,","e":[1,"a"]}')).toBe(false);
     expect(hasDuplicateMembers('{"roles":["a","a"],"x":"{\\"x\\":1}"}')).toBe(false);

@@ -5,77 +5,103 @@ import type { AzureAccessTokenClaims, JwtHeader } from './claims.js';
 export interface DecodedJwt {
   readonly header: JwtHeader;
   readonly payload: AzureAccessTokenClaims;
+  /** Length of the signing input, `header.payload` (the token up to its second dot). */
+  readonly signedLength: number;
 }
 
 const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /**
- * Decodes base64url, refusing any spelling but the canonical one (one token, one encoding). Node's
- * decoder skips characters outside the alphabet and accepts `+`, `/` and `=`: a skipped character
- * shortens the output, so the length check catches it; `+` and `/` are refused by name; and the
- * unused low bits of the last character must be zero.
+ * One buffer reused for every decode: each use is synchronous (decode, then copy out as a string or
+ * hand to node:crypto within the same call), so tokens cost no buffer allocation of their own.
  */
-function decodeBase64Url(segment: string, name: string): Buffer {
+let scratch = Buffer.allocUnsafeSlow(16 * 1024);
+
+/** The reused buffer, grown when a caller needs more than it holds (its earlier content is gone then). */
+export function scratchBuffer(bytes: number): Buffer {
+  if (scratch.length < bytes) scratch = Buffer.allocUnsafeSlow(bytes);
+  return scratch;
+}
+
+/**
+ * Decodes base64url into `target` at `offset` and returns the byte count, refusing any spelling but
+ * the canonical one (one token, one encoding). Node's decoder skips characters outside the
+ * alphabet and accepts `+`, `/` and `=`: a skipped character shortens the output, so the length
+ * check catches it; `+` and `/` are refused by name; and the unused low bits of the last character
+ * must be zero. `target` must have room for the decoded length from `offset`.
+ */
+export function decodeBase64UrlInto(segment: string, name: string, target: Buffer, offset: number): number {
   const length = segment.length;
-  const bytes = Buffer.from(segment, 'base64url');
   const tail = length % 4;
   const unusedBits = tail === 2 ? 0x0f : tail === 3 ? 0x03 : 0;
   if (
     length === 0 ||
     tail === 1 ||
-    bytes.length !== Math.floor((length * 3) / 4) ||
+    target.write(segment, offset, 'base64url') !== Math.floor((length * 3) / 4) ||
     segment.includes('+') ||
     segment.includes('/') ||
     (BASE64URL_ALPHABET.indexOf(segment[length - 1]) & unusedBits) !== 0
   ) {
     throw AzureAuthErrors.malformed(`${name} is not canonical base64url`);
   }
-  return bytes;
+  return Math.floor((length * 3) / 4);
+}
+
+/** A canonical base64url segment's bytes as UTF-8 text. */
+function decodeText(segment: string, name: string): string {
+  const target = scratchBuffer(segment.length);
+  return target.toString('utf8', 0, decodeBase64UrlInto(segment, name, target, 0));
 }
 
 /**
- * Whether a JSON object (already known to parse) names a top-level member twice. `JSON.parse`
- * silently keeps the last one, so `{"alg":"none","alg":"RS256"}` would mean different things to
- * different parsers (RFC 7515 section 4: refuse it).
+ * Whether a JSON object names a top-level member twice. `JSON.parse` silently keeps the last one,
+ * so `{"alg":"none","alg":"RS256"}` would mean different things to different parsers (RFC 7515
+ * section 4: refuse it). `JSON.parse` makes one own property per distinct name (`__proto__`
+ * included), so a duplicate shows as more names in the text than keys in the result, whatever
+ * escapes spell them. Strings are skipped with `indexOf`: the loop walks only the few characters
+ * between them.
  */
-export function hasDuplicateMembers(json: string): boolean {
-  const seen = new Set<string>();
+export function hasDuplicateMembers(json: string, parsed: object = JSON.parse(json) as object): boolean {
+  let names = 0;
   let depth = 0;
   let expectName = false;
-  for (let i = 0; i < json.length; i++) {
-    const c = json.charCodeAt(i);
-    if (c === 0x22 /* " */) {
-      let end = i + 1;
-      let escaped = false;
-      while (json.charCodeAt(end) !== 0x22) {
-        if (json.charCodeAt(end) === 0x5c /* \ */) {
-          escaped = true;
-          end += 2;
-        } else {
-          end++;
-        }
+  let at = 0;
+  for (;;) {
+    const quote = json.indexOf('"', at);
+    const structureEnd = quote < 0 ? json.length : quote;
+    for (let i = at; i < structureEnd; i++) {
+      const c = json.charCodeAt(i);
+      if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+        depth++;
+        expectName = depth === 1;
+      } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+        depth--;
+      } else if (c === 0x2c /* , */ && depth === 1) {
+        expectName = true;
       }
-      if (depth === 1 && expectName) {
-        const name = escaped ? (JSON.parse(json.slice(i, end + 1)) as string) : json.slice(i + 1, end);
-        if (seen.has(name)) return true;
-        seen.add(name);
-        expectName = false;
-      }
-      i = end;
-    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      depth++;
-      expectName = depth === 1;
-    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      depth--;
-    } else if (c === 0x2c /* , */ && depth === 1) {
-      expectName = true;
     }
+    if (quote < 0) break;
+    if (depth === 1 && expectName) {
+      names++;
+      expectName = false;
+    }
+    // The closing quote is the first one not escaped by an odd run of backslashes.
+    let end = json.indexOf('"', quote + 1);
+    while (end > 0 && isEscaped(json, end)) end = json.indexOf('"', end + 1);
+    if (end < 0) break;
+    at = end + 1;
   }
-  return false;
+  return names > Object.keys(parsed).length;
 }
 
-function decodeSegment(segment: string, name: string): Record<string, unknown> {
-  const text = decodeBase64Url(segment, name).toString('utf8');
+/** Whether the character at `at` follows an odd number of backslashes. */
+function isEscaped(json: string, at: number): boolean {
+  let backslashes = 0;
+  while (json.charCodeAt(at - 1 - backslashes) === 0x5c /* backslash */) backslashes++;
+  return backslashes % 2 === 1;
+}
+
+function parseSegment(text: string, name: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -85,8 +111,20 @@ function decodeSegment(segment: string, name: string): Record<string, unknown> {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw AzureAuthErrors.malformed(`${name} is not a JSON object`);
   }
-  if (hasDuplicateMembers(text)) throw AzureAuthErrors.malformed(`${name} names a member twice`);
+  if (hasDuplicateMembers(text, parsed)) throw AzureAuthErrors.malformed(`${name} names a member twice`);
   return parsed as Record<string, unknown>;
+}
+
+/** Entra's tokens share a handful of headers: the last one decoded is kept, frozen, and reused. */
+let lastHeaderSegment = '';
+let lastHeader: JwtHeader | undefined;
+
+function decodeHeader(segment: string): JwtHeader {
+  if (segment === lastHeaderSegment && lastHeader) return lastHeader;
+  const header = Object.freeze(parseSegment(decodeText(segment, 'header'), 'header')) as JwtHeader;
+  lastHeaderSegment = segment;
+  lastHeader = header;
+  return header;
 }
 
 /**
@@ -103,9 +141,21 @@ export function decodeJwt(token: string): DecodedJwt {
   if (second === first + 1 || second === token.length - 1) {
     throw AzureAuthErrors.malformed('empty part');
   }
-  decodeBase64Url(token.slice(second + 1), 'signature');
+  const signature = token.slice(second + 1);
+  decodeBase64UrlInto(signature, 'signature', scratchBuffer(signature.length), 0);
+  const header = decodeHeader(token.slice(0, first));
   return {
-    header: decodeSegment(token.slice(0, first), 'header') as JwtHeader,
-    payload: decodeSegment(token.slice(first + 1, second), 'payload') as AzureAccessTokenClaims,
+    header,
+    payload: parseSegment(decodeText(token.slice(first + 1, second), 'payload'), 'payload') as AzureAccessTokenClaims,
+    signedLength: second,
   };
+}
+
+/**
+ * The claims of a token that already passed `decodeJwt` and verification (the cache found its
+ * digest): decoded again from the token itself, so that nothing of it has to be kept meanwhile.
+ */
+export function decodeVerifiedPayload(token: string): AzureAccessTokenClaims {
+  const first = token.indexOf('.');
+  return JSON.parse(decodeText(token.slice(first + 1, token.indexOf('.', first + 1)), 'payload')) as AzureAccessTokenClaims;
 }

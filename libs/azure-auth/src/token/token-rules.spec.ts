@@ -418,23 +418,40 @@ describe('checkLifetime', () => {
 });
 
 describe('checkTenant', () => {
+  // Sync or async, as the verifier sees it: a thrown refusal becomes a rejection here.
+  const tenantCheck = async (...args: Parameters<typeof checkTenant>) => checkTenant(...args);
+
+  it('answers at once (no promise) unless a tenant validator has to be asked', () => {
+    const msa = '9188040d-6c67-4c5b-b112-36a304b66dad';
+    expect(checkTenant(tenantId, v2(), options())).toBeUndefined();
+    expect(caught(() => checkTenant(msa, v2({ tid: msa }), options({ tenantId: 'organizations', allowAnyTenant: true }))).reason).toBe('tenant_not_allowed');
+    expect(checkTenant(otherTenant, v2(), options({ tenantId: 'common', tenantValidator: () => true }))).toBeInstanceOf(Promise);
+  });
+
+  it('turns a validator that throws into a rejection, not a synchronous throw', async () => {
+    const failing = options({ tenantId: 'common', tenantValidator: () => { throw new Error('directory down'); } });
+    const answer = checkTenant(otherTenant, v2(), failing);
+    expect(answer).toBeInstanceOf(Promise);
+    await expect(answer).rejects.toThrow('directory down');
+  });
+
   it('never lets the personal-account tenant into an organizations API, even with allowAnyTenant', async () => {
     const msa = '9188040d-6c67-4c5b-b112-36a304b66dad';
     const organizations = options({ tenantId: 'organizations', allowAnyTenant: true });
-    await expect(checkTenant(msa, v2({ tid: msa }), organizations)).rejects.toMatchObject({ reason: 'tenant_not_allowed' });
-    await expect(checkTenant(msa, v2({ tid: msa }), options({ tenantId: 'common', allowAnyTenant: true }))).resolves.toBeUndefined();
+    await expect(tenantCheck(msa, v2({ tid: msa }), organizations)).rejects.toMatchObject({ reason: 'tenant_not_allowed' });
+    await expect(tenantCheck(msa, v2({ tid: msa }), options({ tenantId: 'common', allowAnyTenant: true }))).resolves.toBeUndefined();
   });
 
   const claims = v2();
 
   it('lets any token of a single-tenant route pass (routeToken already checked the tenant)', async () => {
-    await expect(checkTenant(tenantId, claims, options())).resolves.toBeUndefined();
+    await expect(tenantCheck(tenantId, claims, options())).resolves.toBeUndefined();
   });
 
   it('multi-tenant: admits only allowedTenants', async () => {
     const allowList = options({ tenantId: 'organizations', allowedTenants: [otherTenant.toUpperCase()] });
-    await expect(checkTenant(otherTenant, claims, allowList)).resolves.toBeUndefined();
-    const error = await caughtAsync(() => checkTenant(tenantId, claims, allowList));
+    await expect(tenantCheck(otherTenant, claims, allowList)).resolves.toBeUndefined();
+    const error = await caughtAsync(() => tenantCheck(tenantId, claims, allowList));
     expect(error.reason).toBe('tenant_not_allowed');
     expect(error.status).toBe(401);
   });
@@ -448,8 +465,8 @@ describe('checkTenant', () => {
         return tid === otherTenant;
       },
     });
-    await expect(checkTenant(otherTenant, claims, validator)).resolves.toBeUndefined();
-    expect((await caughtAsync(() => checkTenant(tenantId, claims, validator))).reason).toBe('tenant_not_allowed');
+    await expect(tenantCheck(otherTenant, claims, validator)).resolves.toBeUndefined();
+    expect((await caughtAsync(() => tenantCheck(tenantId, claims, validator))).reason).toBe('tenant_not_allowed');
     expect(asked).toEqual([
       [otherTenant, claims],
       [tenantId, claims],
@@ -458,23 +475,23 @@ describe('checkTenant', () => {
 
   it('multi-tenant: a validator answering something truthy but not true refuses', async () => {
     const validator = options({ tenantId: 'common', tenantValidator: () => 'yes' as unknown as boolean });
-    expect((await caughtAsync(() => checkTenant(tenantId, claims, validator))).reason).toBe('tenant_not_allowed');
+    expect((await caughtAsync(() => tenantCheck(tenantId, claims, validator))).reason).toBe('tenant_not_allowed');
   });
 
   it('multi-tenant: falls back to the validator when the tenant is not in allowedTenants', async () => {
     const both = options({ tenantId: 'organizations', allowedTenants: [otherTenant], tenantValidator: (tid) => tid === tenantId });
-    await expect(checkTenant(otherTenant, claims, both)).resolves.toBeUndefined();
-    await expect(checkTenant(tenantId, claims, both)).resolves.toBeUndefined();
+    await expect(tenantCheck(otherTenant, claims, both)).resolves.toBeUndefined();
+    await expect(tenantCheck(tenantId, claims, both)).resolves.toBeUndefined();
     const third = 'cccccccc-dddd-4eee-8fff-000000000000';
-    expect((await caughtAsync(() => checkTenant(third, claims, both))).reason).toBe('tenant_not_allowed');
+    expect((await caughtAsync(() => tenantCheck(third, claims, both))).reason).toBe('tenant_not_allowed');
   });
 
   it('multi-tenant: allowAnyTenant admits every tenant', async () => {
-    await expect(checkTenant(otherTenant, claims, multiOptions())).resolves.toBeUndefined();
+    await expect(tenantCheck(otherTenant, claims, multiOptions())).resolves.toBeUndefined();
   });
 
   it('consumers needs no allow-list', async () => {
     const consumers = options({ tenantId: 'consumers' });
-    await expect(checkTenant('9188040d-6c67-4c5b-b112-36a304b66dad', claims, consumers)).resolves.toBeUndefined();
+    await expect(tenantCheck('9188040d-6c67-4c5b-b112-36a304b66dad', claims, consumers)).resolves.toBeUndefined();
   });
 });

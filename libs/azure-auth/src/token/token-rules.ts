@@ -151,12 +151,18 @@ export function checkLifetime(payload: AzureAccessTokenClaims, nowSeconds: numbe
   }
 }
 
-/** Multi-tenant APIs decide which tenants they trust; a single-tenant route already did. */
-export async function checkTenant(tenantId: string, payload: AzureAccessTokenClaims, options: ResolvedAuthority): Promise<void> {
+/**
+ * Multi-tenant APIs decide which tenants they trust; a single-tenant route already did. Answers at
+ * once unless a tenant validator has to be asked (then a promise).
+ */
+export function checkTenant(tenantId: string, payload: AzureAccessTokenClaims, options: ResolvedAuthority): void | Promise<void> {
   // `organizations` means work and school accounts: never the personal-account (MSA) tenant.
   if (options.multiTenant === 'organizations' && tenantId === CONSUMERS_TENANT_ID) throw AzureAuthErrors.tenantNotAllowed();
   if (!options.multiTenant || options.multiTenant === 'consumers' || options.allowAnyTenant) return;
   if (options.allowedTenants?.has(tenantId)) return;
-  if (options.tenantValidator && (await options.tenantValidator(tenantId, payload)) === true) return;
-  throw AzureAuthErrors.tenantNotAllowed();
+  const validator = options.tenantValidator;
+  if (!validator) throw AzureAuthErrors.tenantNotAllowed();
+  return new Promise<boolean>((resolve) => resolve(validator(tenantId, payload))).then((allowed) => {
+    if (allowed !== true) throw AzureAuthErrors.tenantNotAllowed();
+  });
 }

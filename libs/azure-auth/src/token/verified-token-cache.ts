@@ -1,9 +1,8 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { AzurePrincipal } from './azure-principal.js';
 
-interface Entry {
-  readonly principal: AzurePrincipal;
+/** An entry names the key that verified its token, so that a key's removal can drop it. */
+export interface CacheEntry {
   readonly kid: string;
 }
 
@@ -12,7 +11,7 @@ interface Entry {
  * stored; the caller still checks the lifetime on every hit. Per process: tokens are
  * self-contained, so instances behind a load balancer need nothing shared.
  */
-export class VerifiedTokenCache {
+export class VerifiedTokenCache<Entry extends CacheEntry> {
   private readonly cache: LRUCache<string, Entry> | undefined;
   // A miss and the set after it digest the same token: remember the last one.
   private lastToken = '';
@@ -30,12 +29,12 @@ export class VerifiedTokenCache {
     return this.cache?.size ?? 0;
   }
 
-  get(token: string): AzurePrincipal | undefined {
-    return this.cache?.get(this.digest(token))?.principal;
+  get(token: string): Entry | undefined {
+    return this.cache?.get(this.digest(token));
   }
 
-  set(token: string, principal: AzurePrincipal, kid: string, ttlMs: number): void {
-    if (ttlMs > 0) this.cache?.set(this.digest(token), { principal, kid }, { ttl: ttlMs });
+  set(token: string, entry: Entry, ttlMs: number): void {
+    if (ttlMs > 0) this.cache?.set(this.digest(token), entry, { ttl: ttlMs });
   }
 
   private digest(token: string): string {
