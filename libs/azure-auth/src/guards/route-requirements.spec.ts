@@ -26,11 +26,19 @@ class PublicController {
   guarded() {}
 }
 
-function read(controller: new () => object, handler: string) {
+/** A controller inheriting every handler of GuardedController, with requirements of its own. */
+@Scopes('Todolist.ReadWrite')
+class WriterController extends GuardedController {}
+
+function contextFor(controller: new () => object, handler: string) {
   const context = new ExecutionContextHost([]);
   context.setType('http');
   Object.assign(context, { getClass: () => controller, getHandler: () => (controller.prototype as Record<string, unknown>)[handler] });
-  return new RouteRequirementsReader(new Reflector()).read(context);
+  return context;
+}
+
+function read(controller: new () => object, handler: string, reader = new RouteRequirementsReader(new Reflector())) {
+  return reader.read(contextFor(controller, handler));
 }
 
 describe('RouteRequirementsReader', () => {
@@ -52,5 +60,15 @@ describe('RouteRequirementsReader', () => {
   it('guards a handler with @Scopes inside a @Public controller', () => {
     expect(read(PublicController, 'open').isPublic).toBe(true);
     expect(read(PublicController, 'guarded')).toEqual({ isPublic: false, permissions: { scopes: ['Todolist.Read'], roles: undefined, appPermissions: undefined } });
+  });
+
+  it('gives one inherited handler the requirements of each controller, also once read (remembered per controller)', () => {
+    const reader = new RouteRequirementsReader(new Reflector());
+    for (let round = 0; round < 2; round++) {
+      expect(read(GuardedController, 'inherits', reader).permissions.scopes).toEqual(['Todolist.Read']);
+      expect(read(WriterController, 'inherits', reader).permissions.scopes).toEqual(['Todolist.ReadWrite']);
+    }
+    // The handler's own decorators still win in both controllers.
+    expect(read(WriterController, 'daemonOnly', reader).permissions.appPermissions).toEqual(['Todolist.Read.All']);
   });
 });

@@ -20,17 +20,24 @@ export interface RouteRequirements {
  * @internal
  */
 export class RouteRequirementsReader {
-  private readonly byHandler = new WeakMap<object, RouteRequirements>();
+  // By controller, then handler: a handler inherited by two controllers may take each one's requirements.
+  private readonly byRoute = new WeakMap<object, WeakMap<object, RouteRequirements>>();
 
   constructor(private readonly reflector: Reflector) {}
 
   read(context: ExecutionContext): RouteRequirements {
     const handler = context.getHandler();
-    let requirements = this.byHandler.get(handler);
+    const controller = context.getClass();
+    let byHandler = this.byRoute.get(controller);
+    if (!byHandler) {
+      byHandler = new WeakMap();
+      this.byRoute.set(controller, byHandler);
+    }
+    let requirements = byHandler.get(handler);
     if (!requirements) {
       // A handler that states any requirement replaces the controller's requirements as a whole:
       // mixing a controller's @Scopes with a handler's @AppPermissions would let the wrong caller in.
-      const target = DECORATORS.some((decorator) => this.reflector.get(decorator, handler) !== undefined) ? handler : context.getClass();
+      const target = DECORATORS.some((decorator) => this.reflector.get(decorator, handler) !== undefined) ? handler : controller;
       requirements = {
         isPublic: this.reflector.get(PublicMetadata, target) === true,
         permissions: {
@@ -39,7 +46,7 @@ export class RouteRequirementsReader {
           roles: this.reflector.get(RolesMetadata, target),
         },
       };
-      this.byHandler.set(handler, requirements);
+      byHandler.set(handler, requirements);
     }
     return requirements;
   }

@@ -9,10 +9,17 @@ export const TENANT_PLACEHOLDER = '{tenantid}';
  */
 export function fillIssuer(template: string, tid: unknown): string | undefined {
   if (!template.includes(TENANT_PLACEHOLDER)) return template;
+  // Templates come from metadata and key sets (a handful); each remembers its last tenant.
+  const last = lastFilled.get(template);
+  if (last !== undefined && last.tid === tid) return last.issuer;
   if (!isGuid(tid)) return undefined;
   // External ID names the tenant twice: https://{tenantid}.ciamlogin.com/{tenantid}/v2.0
-  return template.replaceAll(TENANT_PLACEHOLDER, tid.toLowerCase());
+  const issuer = template.replaceAll(TENANT_PLACEHOLDER, tid.toLowerCase());
+  lastFilled.set(template, { tid, issuer });
+  return issuer;
 }
+
+const lastFilled = new Map<string, { readonly tid: string; readonly issuer: string }>();
 
 /** Tokens of one API mostly share an issuer: the last answer is kept. */
 let lastIssuer = '';

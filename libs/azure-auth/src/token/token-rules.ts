@@ -23,8 +23,9 @@ const MAX_KID_LENGTH = 256;
 /** A token for Microsoft Graph: its header carries a `nonce`, or its audience is Graph. */
 export function isGraphToken(header: JwtHeader, payload: AzureAccessTokenClaims): boolean {
   if (header.nonce !== undefined) return true;
-  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-  return audiences.some((aud) => typeof aud === 'string' && GRAPH_AUDIENCES.has(aud.toLowerCase()));
+  const { aud } = payload;
+  if (typeof aud === 'string') return GRAPH_AUDIENCES.has(aud.toLowerCase());
+  return Array.isArray(aud) && aud.some((entry) => typeof entry === 'string' && GRAPH_AUDIENCES.has(entry.toLowerCase()));
 }
 
 /**
