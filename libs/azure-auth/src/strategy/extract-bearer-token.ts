@@ -3,6 +3,8 @@ export interface RequestWithHeaders {
   headers?: Record<string, string | string[] | undefined>;
 }
 
+const BEARER = 'bearer';
+
 /**
  * The token of an `Authorization: Bearer` header (scheme case-insensitive, RFC 7235), or null.
  * Only the header: never the query string or body (RFC 6750 discourages both; URLs get logged).
@@ -10,7 +12,8 @@ export interface RequestWithHeaders {
 export function extractBearerToken(request: RequestWithHeaders): string | null {
   const header = request?.headers?.authorization;
   if (typeof header !== 'string' || header.length < 8 || header.charCodeAt(6) !== 32) return null;
-  if (header.slice(0, 6).toLowerCase() !== 'bearer') return null;
+  // "Bearer" in any case, compared in place (no string per request).
+  for (let i = 0; i < 6; i++) if ((header.charCodeAt(i) | 0x20) !== BEARER.charCodeAt(i)) return null;
   const token = header.slice(7).trim();
   return token.length > 0 ? token : null;
 }

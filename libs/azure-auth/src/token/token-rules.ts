@@ -89,12 +89,16 @@ function isStringArray(value: unknown): value is string[] {
 }
 
 /** Claims the module relies on must have Entra's types; anything else is refused, never coerced. */
+/** Optional claims that must be numbers, and strings, when present (module constants: read per token). */
+const NUMBER_CLAIMS = ['nbf', 'iat'] as const;
+const STRING_CLAIMS = ['sub', 'oid', 'azp', 'appid', 'scp', 'idtyp', 'idp'] as const;
+
 export function checkClaimShapes(payload: AzureAccessTokenClaims): void {
   if (!isFiniteNumber(payload.exp)) throw AzureAuthErrors.invalidClaims('exp');
-  for (const claim of ['nbf', 'iat'] as const) {
+  for (const claim of NUMBER_CLAIMS) {
     if (payload[claim] !== undefined && !isFiniteNumber(payload[claim])) throw AzureAuthErrors.invalidClaims(claim);
   }
-  for (const claim of ['sub', 'oid', 'azp', 'appid', 'scp', 'idtyp', 'idp'] as const) {
+  for (const claim of STRING_CLAIMS) {
     if (payload[claim] !== undefined && typeof payload[claim] !== 'string') throw AzureAuthErrors.invalidClaims(claim);
   }
   if (typeof payload.sub !== 'string') throw AzureAuthErrors.invalidClaims('sub');
@@ -142,10 +146,8 @@ export const MAX_TOKEN_LIFETIME_SECONDS = 2 * 86_400;
 export function checkLifetime(payload: AzureAccessTokenClaims, nowSeconds: number, toleranceSeconds: number): void {
   // A far-future nbf is simply not valid yet; a far-future exp or iat is not a time Entra writes.
   const latest = nowSeconds + MAX_TOKEN_LIFETIME_SECONDS;
-  for (const claim of ['exp', 'iat'] as const) {
-    const value = payload[claim];
-    if (value !== undefined && value > latest) throw AzureAuthErrors.invalidClaims(claim);
-  }
+  if (payload.exp > latest) throw AzureAuthErrors.invalidClaims('exp');
+  if (payload.iat !== undefined && payload.iat > latest) throw AzureAuthErrors.invalidClaims('iat');
   if (nowSeconds >= payload.exp + toleranceSeconds) throw AzureAuthErrors.expired(Math.floor(nowSeconds - payload.exp));
   if (payload.nbf !== undefined && nowSeconds + toleranceSeconds < payload.nbf) {
     throw AzureAuthErrors.notYetValid(Math.ceil(payload.nbf - nowSeconds));
