@@ -4,6 +4,7 @@ import { AzureAuthConfigurableModule } from './azure-auth.module-definition.js';
 import type { AzureAuthModuleOptions } from './azure-auth.options.js';
 import { resolveAzureAuthOptions } from './azure-auth.options.resolve.js';
 import { AzureAuthGuard } from './guards/azure-auth.guard.js';
+import { AzurePassportAuthGuard } from './guards/azure-passport-auth.guard.js';
 import { AzurePermissionsGuard } from './guards/azure-permissions.guard.js';
 import { AzureAuthRefusals } from './guards/refusal.js';
 import { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
@@ -33,9 +34,10 @@ import { AzureTokenVerifier } from './token/azure-token-verifier.js';
     AzureAdStrategy,
     AzureAuthRefusals,
     AzureAuthGuard,
+    AzurePassportAuthGuard,
     AzurePermissionsGuard,
   ],
-  exports: [AZURE_AUTH_OPTIONS, AzureTokenVerifier, AzureAdStrategy, AzureAuthRefusals, AzureAuthGuard, AzurePermissionsGuard],
+  exports: [AZURE_AUTH_OPTIONS, AzureTokenVerifier, AzureAdStrategy, AzureAuthRefusals, AzureAuthGuard, AzurePassportAuthGuard, AzurePermissionsGuard],
 })
 export class AzureAuthModule extends AzureAuthConfigurableModule {}
 

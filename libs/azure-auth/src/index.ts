@@ -10,6 +10,7 @@ export { AzureAuthConfigurationError, type ResolvedAzureAuthOptions } from './az
 export { AZURE_AD_STRATEGY, AZURE_AUTH_OPTIONS, AZURE_AUTH_MODULE_OPTIONS, DEFAULT_AUTHORITY_HOST } from './azure-auth.constants.js';
 
 export { AzureAuthGuard } from './guards/azure-auth.guard.js';
+export { AzurePassportAuthGuard } from './guards/azure-passport-auth.guard.js';
 export { AzurePermissionsGuard } from './guards/azure-permissions.guard.js';
 export type { PermissionRequirements } from './guards/authorize.js';
 

@@ -11,7 +11,7 @@ import { RouteRequirementsReader } from './route-requirements.js';
 /**
  * Authorization only: enforces `@Scopes` / `@AppPermissions` / `@Roles` on a caller that an
  * earlier guard authenticated (`request.user`). `AzureAuthGuard` already includes this check;
- * use this guard second in a global pair, or after `AuthGuard('azure-ad')`. Without an
+ * use this guard second in a global pair, or after `AzurePassportAuthGuard`. Without an
  * authenticated caller it refuses with 401, so a misordered setup fails closed.
  */
 @Injectable()

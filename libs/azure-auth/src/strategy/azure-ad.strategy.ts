@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy as JwtStrategy, type StrategyOptionsWithRequest } from 'passport-jwt';
 import { AZURE_AD_STRATEGY, AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
+import { AzureAuthError } from '../errors/azure-auth.error.js';
 import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
 import { AzureTokenVerifier, type PendingToken } from '../token/azure-token-verifier.js';
@@ -40,7 +41,8 @@ export function buildJwtStrategyOptions(options: ResolvedAzureAuthOptions, verif
 }
 
 /**
- * The passport strategy `'azure-ad'`, for `AuthGuard('azure-ad')` and `passport.authenticate`:
+ * The passport strategy `'azure-ad'`, for `AzurePassportAuthGuard`, `AuthGuard('azure-ad')` and
+ * `passport.authenticate`:
  * passport-jwt (jsonwebtoken checks the signature with the key set's `KeyObject`) with Entra's
  * rules around it, and a fast path for tokens that verified before. `AzureAuthGuard` runs the same
  * rules without passport, in one pass (`AzureTokenVerifier.verify`).
@@ -65,6 +67,11 @@ export class AzureAdStrategy extends PassportStrategy(JwtStrategy, AZURE_AD_STRA
       }
       if (cached) return this.success(cached);
     }
+    // A refusal found after the signature check (in validate) fails this request; passport-jwt
+    // would report it as an error, which AuthGuard('azure-ad') turns into a 500. `this` is the
+    // object passport derived for this request, so the override is this request's alone.
+    const error = this.error.bind(this);
+    this.error = (failure: Error) => (failure instanceof AzureAuthError ? this.fail(failure as never, failure.status) : error(failure));
     super.authenticate(request, options);
   }
 
