@@ -463,6 +463,25 @@ describe('AzureAuthGuard answer types', () => {
     }
   });
 
+  it('several authorities, once their metadata and keys are loaded: new tokens of each get true itself', async () => {
+    const authority = (tenantId: string) => ({ tenantId, clientId: entra.clientId, authorityHost: entra.authorityHost });
+    const moduleRef = await Test.createTestingModule({ imports: [AzureAuthModule.forRoot({ warmUp: false, authorities: [authority(TENANT_A), authority(TENANT_B)] })] })
+      .setLogger(silent)
+      .compile();
+    modules.push(moduleRef);
+    const guard = moduleRef.get(AzureAuthGuard);
+    // Load each authority's metadata and keys with one token of each (promises: they wait for fetches).
+    for (const tenantId of [TENANT_A, TENANT_B]) await expect(activate(guard, entra.mintAccessToken({ tenantId, scopes: SCOPES })).answer).resolves.toBe(true);
+    for (const tenantId of [TENANT_B, TENANT_A]) {
+      const token = entra.mintAccessToken({ tenantId, scopes: SCOPES });
+      const fresh = activate(guard, token);
+      expect(fresh.answer).toBe(true);
+      expect((fresh.request.user as AzurePrincipal).tid).toBe(tenantId);
+    }
+    // A token of neither authority is still refused, as a rejected promise.
+    await expectRefusal(activate(guard, entra.mintAccessToken({ tenantId: '0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e', scopes: SCOPES })).answer, 401, 'invalid_issuer');
+  });
+
   it('refusals are rejected promises, never throws: no token, malformed, expired, bad signature, unknown kid, missing scope, cached caller missing the scope', async () => {
     const { guard } = await guardWith({ warmUp: false });
     await activate(guard, entra.mintAccessToken({ scopes: SCOPES })).answer; // metadata and keys in memory from here on

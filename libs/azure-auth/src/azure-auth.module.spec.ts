@@ -104,6 +104,18 @@ describe('AzureAuthModule', () => {
     await expect(start({ clientId: undefined })).rejects.toBeInstanceOf(AzureAuthConfigurationError);
   });
 
+  it('refuses a module-wide option inside an authorities entry, naming it', async () => {
+    const start = (entry: Record<string, unknown>) =>
+      Test.createTestingModule({ imports: [AzureAuthModule.forRoot({ authorities: [base, { ...base, ...entry }] } as AzureAuthModuleOptions)] }).compile();
+    const values: Record<string, unknown> = { maxTokenBytes: 8000, realm: 'api://b', tokenCache: false, onAuthFailure: () => undefined };
+    for (const [option, value] of Object.entries(values)) {
+      await expect(start({ [option]: value })).rejects.toThrow(new RegExp(`option "authorities\\[1\\]\\.${option}".*whole module`));
+    }
+    // Next to authorities they apply to every token.
+    const options = await resolved([AzureAuthModule.forRoot({ authorities: [base], maxTokenBytes: 9000, realm: 'api://shared' })]);
+    expect([options.maxTokenBytes, options.realm]).toEqual([9000, 'api://shared']);
+  });
+
   it('allows http:// only for loopback hosts', async () => {
     for (const host of ['http://localhost:8080', 'http://127.0.0.1:8080', 'http://[::1]:8080']) {
       await expect(resolved([AzureAuthModule.forRoot({ ...base, authorityHost: host })])).resolves.toBeDefined();

@@ -1,11 +1,12 @@
 import type { Agent } from 'node:http';
 import { DEFAULT_AUTHORITY_HOST } from './azure-auth.constants.js';
 import { metadataUrl } from './metadata/metadata-urls.js';
-import type {
-  AzureAuthFailureEvent,
-  AzureAuthModuleOptions,
-  AzureTenantValidator,
-  AzureTokenVersion,
+import {
+  MODULE_WIDE_OPTIONS,
+  type AzureAuthFailureEvent,
+  type AzureAuthModuleOptions,
+  type AzureTenantValidator,
+  type AzureTokenVersion,
 } from './azure-auth.options.js';
 
 /** Thrown at module start when an option is wrong; the message names the option. */
@@ -160,6 +161,11 @@ export function resolveAzureAuthOptions(options: AzureAuthModuleOptions): Resolv
     throw new AzureAuthConfigurationError('authorities', 'must be a non-empty array of authority configurations');
   }
   const resolved = authorities.map((entry, index) => {
+    for (const option of MODULE_WIDE_OPTIONS) {
+      if (entry !== null && typeof entry === 'object' && (entry as Record<string, unknown>)[option] !== undefined) {
+        throw new AzureAuthConfigurationError(`authorities[${index}].${option}`, 'applies to the whole module: set it next to authorities, not in an entry');
+      }
+    }
     try {
       return resolveAuthority({ ...shared, ...entry });
     } catch (error) {

@@ -50,8 +50,10 @@ export interface AzureAuthModuleOptions {
    * Several authorities in one API (e.g. the workforce tenant and a B2C tenant). Each entry is a
    * complete configuration; the other options here are defaults for every entry. A token is routed
    * by its (unverified) `iss` to exactly one entry and verified only with that entry's keys and rules.
+   * The module-wide options (`maxTokenBytes`, `realm`, `tokenCache`, `onAuthFailure`) are set here,
+   * not in an entry: they apply before a token is routed (`realm` defaults to the first entry's).
    */
-  authorities?: Array<Omit<AzureAuthModuleOptions, 'authorities'>>;
+  authorities?: AzureAuthorityOptions[];
   /**
    * Audiences (`aud`) accepted. Default: the client id (v2 tokens) and `api://{clientId}` (v1 tokens).
    * Set it when the API exposes a custom App ID URI.
@@ -86,7 +88,12 @@ export interface AzureAuthModuleOptions {
   appSpecificSigningKeys?: boolean;
   /** Accept a token whose `aud` is an array (each entry must then be accepted). Default false. */
   allowMultipleAudiences?: boolean;
-  /** Largest token accepted, in bytes; larger ones are refused before parsing. Default 16384. */
+  /**
+   * Largest token accepted, in bytes; larger ones are refused before parsing. Default 16384. Node
+   * refuses request headers above 16 KiB on its own (431, before any guard runs): to accept larger
+   * tokens, raise the server's limit too (`--max-http-header-size`, or `maxHeaderSize` of the HTTP
+   * server; Fastify: `http: { maxHeaderSize }`).
+   */
   maxTokenBytes?: number;
   /** `realm` of the `WWW-Authenticate` challenge. Default `api://{clientId}`. */
   realm?: string;
@@ -113,3 +120,9 @@ export interface AzureAuthModuleOptions {
   /** Called on every refusal with the reason and safe claims, for audit logs or metrics. */
   onAuthFailure?: (event: AzureAuthFailureEvent) => void;
 }
+
+/** Options that apply to the whole module, before a token is routed to an authority. */
+export const MODULE_WIDE_OPTIONS = ['maxTokenBytes', 'realm', 'tokenCache', 'onAuthFailure'] as const;
+
+/** One entry of {@link AzureAuthModuleOptions.authorities}: an authority's own settings. */
+export type AzureAuthorityOptions = Omit<AzureAuthModuleOptions, 'authorities' | (typeof MODULE_WIDE_OPTIONS)[number]>;

@@ -2,6 +2,7 @@ export { AzureAuthModule, InjectAzureAuthOptions } from './azure-auth.module.js'
 export type { AzureAuthModuleExtras } from './azure-auth.module-definition.js';
 export type {
   AzureAuthModuleOptions,
+  AzureAuthorityOptions,
   AzureAuthFailureEvent,
   AzureTenantValidator,
   AzureTokenVersion,

@@ -148,7 +148,8 @@ export class AzureTokenVerifier implements OnModuleInit, OnModuleDestroy {
     // Claims are checked before any key is looked up: the bytes the signature covers are these.
     checkClaimShapes(decoded.payload);
     if (this.contexts.length === 1) return this.selectKeyIn(this.contexts[0], token, decoded);
-    return this.contextFor(decoded.payload).then((context) => this.selectKeyIn(context, token, decoded));
+    const context = this.contextFor(decoded.payload);
+    return context instanceof Promise ? context.then((chosen) => this.selectKeyIn(chosen, token, decoded)) : this.selectKeyIn(context, token, decoded);
   }
 
   private selectKeyIn(context: AuthorityContext, token: string, decoded: DecodedJwt): PendingToken | Promise<PendingToken> {
@@ -175,19 +176,30 @@ export class AzureTokenVerifier implements OnModuleInit, OnModuleDestroy {
    * Several authorities: the one whose metadata names the token's (unverified) issuer. Only that
    * one's keys and rules are used from here on, so one authority's key never verifies another's token.
    */
-  private async contextFor(payload: AzureAccessTokenClaims): Promise<AuthorityContext> {
+  private contextFor(payload: AzureAccessTokenClaims): AuthorityContext | Promise<AuthorityContext> {
     const { iss } = payload;
     if (typeof iss !== 'string') throw AzureAuthErrors.invalidClaims('iss');
     const tid = payload.tid ?? tenantOfIssuer(iss);
-    const discovered = await Promise.allSettled(this.contexts.map((context) => context.metadata.peek() ?? context.metadata.get()));
-    let unavailable: unknown;
-    for (const [index, result] of discovered.entries()) {
-      if (result.status === 'rejected') {
-        unavailable = result.reason;
-      } else if (result.value.routes.some((route) => fillIssuer(route.issuerTemplate, tid) === iss)) {
-        return this.contexts[index];
-      }
-    }
+    // Once every authority's metadata is at hand (the steady state) the choice needs no promise.
+    const known = this.contexts.map((context) => context.metadata.peek());
+    return known.every((authority) => authority !== undefined) ? this.contextAmong(known, iss, tid) : this.contextOnceDiscovered(iss, tid);
+  }
+
+  private async contextOnceDiscovered(iss: string, tid: unknown): Promise<AuthorityContext> {
+    const settled = await Promise.allSettled(this.contexts.map((context) => context.metadata.peek() ?? context.metadata.get()));
+    const rejected = settled.find((result) => result.status === 'rejected');
+    return this.contextAmong(
+      settled.map((result) => (result.status === 'fulfilled' ? result.value : undefined)),
+      iss,
+      tid,
+      rejected ? rejected.reason : undefined,
+    );
+  }
+
+  /** The authority whose metadata names `iss`; else the failure to discover one, or invalid_issuer. */
+  private contextAmong(discovered: ReadonlyArray<DiscoveredAuthority | undefined>, iss: string, tid: unknown, unavailable?: unknown): AuthorityContext {
+    const index = discovered.findIndex((authority) => authority?.routes.some((route) => fillIssuer(route.issuerTemplate, tid) === iss));
+    if (index >= 0) return this.contexts[index];
     if (unavailable !== undefined) throw unavailable;
     throw AzureAuthErrors.invalidIssuer('The token comes from none of the authorities this API trusts.');
   }
