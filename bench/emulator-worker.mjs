@@ -78,6 +78,8 @@ export async function startEmulatorWorker() {
   const info = await ready;
   return {
     ...info,
+    /** The coordinates as plain data, for other threads (see `entraAt` in micro-contenders.mjs). */
+    coordinates: info,
     v2Issuer: () => info.v2Issuer,
     v2MetadataUrl: () => info.v2MetadataUrl,
     /** `count` distinct valid tokens, as one string per token (split from one batch string). */

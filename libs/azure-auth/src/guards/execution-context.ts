@@ -20,7 +20,8 @@ export function getRequestOf(context: ExecutionContext): TransportObject | undef
     const graphql = context.getArgByIndex<GraphqlContext | undefined>(2);
     return graphql?.req ?? graphql?.request ?? graphql?.reply?.request;
   }
-  return context.switchToHttp().getRequest<TransportObject>();
+  // What switchToHttp().getRequest() returns, without the three closures Nest builds per call.
+  return context.getArgByIndex<TransportObject | undefined>(0);
 }
 
 export function getResponseOf(context: ExecutionContext): TransportObject | undefined {
@@ -28,7 +29,7 @@ export function getResponseOf(context: ExecutionContext): TransportObject | unde
     const graphql = context.getArgByIndex<GraphqlContext | undefined>(2);
     return graphql?.res ?? graphql?.reply;
   }
-  return context.switchToHttp().getResponse<TransportObject>();
+  return context.getArgByIndex<TransportObject | undefined>(1);
 }
 
 /** Sets a header on an Express response or a Fastify reply (whichever `response` is). */

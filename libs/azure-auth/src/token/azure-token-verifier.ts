@@ -93,7 +93,7 @@ export class AzureTokenVerifier implements OnModuleInit, OnModuleDestroy {
 
   /** The settings of the authority that issued a principal's token. */
   optionsFor(principal: AzurePrincipal): ResolvedAuthority {
-    return this.authorityOf.get(principal) ?? this.options;
+    return this.contexts.length === 1 ? this.options : (this.authorityOf.get(principal) ?? this.options);
   }
 
   onModuleInit(): void {

@@ -1,0 +1,167 @@
+/**
+ * The micro benchmark's contenders: each `setup(cleanup)` returns the operation (input) =>
+ * result|Promise, throwing or rejecting when the token is refused. Each runs in its own worker
+ * thread (`micro-worker.mjs`), so it gets a V8 isolate of its own.
+ */
+import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { createVerifier } from 'fast-jwt';
+import { importJWK, jwtVerify } from 'jose';
+import jsonwebtoken from 'jsonwebtoken';
+import jwksRsa from 'jwks-rsa';
+import azureAd from 'passport-azure-ad';
+import passportJwt from 'passport-jwt';
+import { authenticateWith, startModulePath } from './module-path.mjs';
+import { startTlsFront } from './tls-front.mjs';
+
+/** The emulator as contenders see it, from its coordinates (plain data that a worker receives). */
+export function entraAt(coordinates) {
+  return { ...coordinates, v2Issuer: () => coordinates.v2Issuer, v2MetadataUrl: () => coordinates.v2MetadataUrl };
+}
+
+/**
+ * The contenders. Each `setup` returns the operation (input) => result|Promise, throwing or
+ * rejecting when the token is refused; `inputs` says whether it gets distinct tokens or one
+ * repeated token; passport strategies (`takes: 'header'`) get whole `Authorization` header values.
+ */
+export function contenders(entra) {
+  const issuer = entra.v2Issuer();
+  const audience = entra.clientId;
+  let jwksUri;
+  let jwk;
+  async function keyMaterial() {
+    if (!jwk) {
+      const metadata = await (await fetch(entra.v2MetadataUrl())).json();
+      jwksUri = metadata.jwks_uri;
+      const { keys } = await (await fetch(jwksUri)).json();
+      jwk = keys.find((key) => key.kid === entra.signingKid);
+    }
+    const keyObject = createPublicKey({ key: { kty: jwk.kty, n: jwk.n, e: jwk.e }, format: 'jwk' });
+    return { jwk, jwksUri, keyObject, pem: keyObject.export({ type: 'spki', format: 'pem' }) };
+  }
+  const jsonwebtokenOptions = { algorithms: ['RS256'], audience, issuer };
+
+  return [
+    {
+      id: 'raw-crypto-verify',
+      name: 'raw `crypto.verify` (ready KeyObject) — the limit',
+      inputs: 'distinct',
+      async setup() {
+        const { keyObject } = await keyMaterial();
+        return (token) => {
+          const dot = token.lastIndexOf('.');
+          const ok = cryptoVerify('sha256', Buffer.from(token.slice(0, dot)), keyObject, Buffer.from(token.slice(dot + 1), 'base64url'));
+          if (!ok) throw new Error('invalid signature');
+          return ok;
+        };
+      },
+    },
+    {
+      id: 'jsonwebtoken-pem',
+      name: 'jsonwebtoken `verify` (PEM)',
+      inputs: 'distinct',
+      async setup() {
+        const { pem } = await keyMaterial();
+        return (token) => jsonwebtoken.verify(token, pem, jsonwebtokenOptions);
+      },
+    },
+    {
+      id: 'jsonwebtoken-keyobject',
+      name: 'jsonwebtoken `verify` (KeyObject)',
+      inputs: 'distinct',
+      async setup() {
+        const { keyObject } = await keyMaterial();
+        return (token) => jsonwebtoken.verify(token, keyObject, jsonwebtokenOptions);
+      },
+    },
+    {
+      id: 'jose',
+      name: 'jose `jwtVerify` (imported key)',
+      inputs: 'distinct',
+      async setup() {
+        const key = await importJWK((await keyMaterial()).jwk, 'RS256');
+        const options = { algorithms: ['RS256'], audience, issuer };
+        return (token) => jwtVerify(token, key, options);
+      },
+    },
+    {
+      id: 'fast-jwt',
+      name: 'fast-jwt verifier (PEM, no cache)',
+      inputs: 'distinct',
+      async setup() {
+        const { pem } = await keyMaterial();
+        return createVerifier({ key: pem, algorithms: ['RS256'], allowedAud: audience, allowedIss: issuer });
+      },
+    },
+    {
+      id: 'fast-jwt-cache-repeated',
+      name: 'fast-jwt verifier with its cache, repeated token',
+      inputs: 'repeated',
+      async setup() {
+        const { pem } = await keyMaterial();
+        return createVerifier({ key: pem, algorithms: ['RS256'], allowedAud: audience, allowedIss: issuer, cache: true });
+      },
+    },
+    {
+      id: 'passport-jwt-jwks-rsa',
+      name: 'passport-jwt + jwks-rsa `passportJwtSecret` (the usual recipe)',
+      inputs: 'distinct',
+      takes: 'header',
+      async setup() {
+        await keyMaterial();
+        const strategy = new passportJwt.Strategy(
+          {
+            jwtFromRequest: passportJwt.ExtractJwt.fromAuthHeaderAsBearerToken(),
+            secretOrKeyProvider: jwksRsa.passportJwtSecret({ jwksUri, cache: true, rateLimit: true, jwksRequestsPerMinute: 10 }),
+            algorithms: ['RS256'],
+            audience,
+            issuer,
+          },
+          (payload, done) => done(null, payload),
+        );
+        return (token) => authenticateWith(strategy, token);
+      },
+    },
+    {
+      id: 'passport-azure-ad',
+      name: 'passport-azure-ad `BearerStrategy`',
+      inputs: 'distinct',
+      takes: 'header',
+      async setup(cleanup) {
+        const front = await startTlsFront(entra);
+        cleanup.push(front.stop);
+        const strategy = new azureAd.BearerStrategy(
+          {
+            identityMetadata: front.v2MetadataUrl,
+            clientID: entra.clientId,
+            audience,
+            validateIssuer: true,
+            issuer,
+            loggingLevel: 'error',
+            loggingNoPII: true,
+          },
+          (token, done) => done(null, token),
+        );
+        return (token) => authenticateWith(strategy, token);
+      },
+    },
+    ...[
+      ['module-distinct', 'strategy via `passport.authenticate`, distinct tokens (cold cache)', 'distinct', 'authenticate'],
+      ['module-repeated', 'strategy via `passport.authenticate`, repeated token (warm cache)', 'repeated', 'authenticate'],
+      ['guard-distinct', '`AzureAuthGuard.canActivate`, distinct tokens (cold cache)', 'distinct', 'guard'],
+      ['guard-repeated', '`AzureAuthGuard.canActivate`, repeated token (warm cache)', 'repeated', 'guard'],
+    ].map(([id, what, inputs, path]) => ({
+      id,
+      name: `**nestjs-azure-auth** ${what}`,
+      inputs,
+      takes: 'header',
+      // The guard answers a cached token synchronously and a new one with a promise: always await
+      // it, or the distinct-token rows would count verifications they never waited for.
+      alwaysAwait: path === 'guard',
+      async setup(cleanup, warmHeader) {
+        const modulePath = await startModulePath(entra, warmHeader);
+        cleanup.push(modulePath.close);
+        return Object.assign(modulePath[path], { cacheSize: () => modulePath.verifier.cache.size });
+      },
+    })),
+  ];
+}
