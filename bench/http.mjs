@@ -7,6 +7,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { median } from './tokens.mjs';
 
 const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
 
@@ -58,9 +59,11 @@ function scenario(url, route, tokens, label) {
   let requests = 0;
   let seconds = 0;
   let failed = 0;
+  const sliceRates = [];
   return {
     route,
     tokens: label,
+    sliceRates,
     async run(duration, connections, record = true) {
       const options = { url: `${url}${route}`, connections, duration };
       if (tokens?.length === 1) {
@@ -85,6 +88,7 @@ function scenario(url, route, tokens, label) {
       if (!record) return;
       requests += result['2xx'];
       seconds += result.duration;
+      sliceRates.push(result['2xx'] / result.duration);
       failed += result.non2xx + result.errors + result.timeouts;
     },
     summary() {
@@ -107,7 +111,7 @@ function round(value, digits) {
 export async function runHttp(entra, pool, { seconds, slices, connections, log }) {
   const repeated = await entra.mintTokens(1);
   const rows = [];
-  for (const adapter of ['express', 'fastify']) {
+  for (const adapter of (process.env.BENCH_HTTP_ADAPTERS ?? 'express,fastify').split(',')) {
     const server = await startServer(entra, adapter);
     try {
       await expectStatus(`${server.url}/api/open`, undefined, 200);
@@ -128,10 +132,13 @@ export async function runHttp(entra, pool, { seconds, slices, connections, log }
       for (let slice = 0; slice < slices; slice++) {
         for (const each of scenarios) await each.run(seconds / slices, connections);
       }
-      const open = scenarios[0].summary().requestsPerSec;
+      // Each slice against the open route's slice of the same pass, then the median: a busy moment
+      // of the machine moves both sides of a ratio.
+      const openRates = scenarios[0].sliceRates;
       for (const each of scenarios) {
         const row = { adapter, route: each.route, tokens: each.tokens, ...each.summary() };
-        row.ratioToOpen = row.requestsPerSec / open;
+        row.ratioToOpen = median(each.sliceRates.map((rate, slice) => rate / openRates[slice]));
+        row.sliceRequestsPerSec = each.sliceRates.map((rate) => Math.round(rate));
         rows.push(row);
         log(`  ${adapter} ${row.route} (${row.tokens}): ${Math.round(row.requestsPerSec)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms${row.failed ? `, ${row.failed} failed` : ''}`);
       }

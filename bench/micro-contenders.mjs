@@ -154,9 +154,9 @@ export function contenders(entra) {
       name: `**nestjs-azure-auth** ${what}`,
       inputs,
       takes: 'header',
-      // The guard answers a cached token synchronously and a new one with a promise: always await
-      // it, or the distinct-token rows would count verifications they never waited for.
-      alwaysAwait: path === 'guard',
+      // The guard answers at once when it needs no fetch, else with a promise: a promise is awaited
+      // (or the rows would count verifications they never waited for), an answer at once is not.
+      answers: path === 'guard' ? 'when-promise' : 'async',
       async setup(cleanup, warmHeader) {
         const modulePath = await startModulePath(entra, warmHeader);
         cleanup.push(modulePath.close);

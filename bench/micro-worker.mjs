@@ -15,12 +15,13 @@ import { bearerHeaders } from './tokens.mjs';
 const CHECK_EVERY = 32;
 
 /**
- * Runs `op` over `inputs` (cycling from `cursor.at`) for about `seconds` of wall time. Returns
+ * Runs `op` over `inputs` (cycling from `cursor.at`) for about `seconds` of wall time, awaiting
+ * every answer (`async`), only answers that are promises (`when-promise`), or none (`sync`). Returns
  * operations per second of the process's CPU time (user + system, all threads: the other
  * contenders' threads wait meanwhile), which equals wall-clock throughput on an idle machine and is
  * far less disturbed by other processes on a busy one; wall-clock ops/s are kept too.
  */
-async function measure(op, inputs, cursor, seconds, isAsync) {
+async function measure(op, inputs, cursor, seconds, mode) {
   // This contender's own garbage from before is collected before the clock starts (--expose-gc).
   globalThis.gc?.();
   const length = inputs.length;
@@ -29,10 +30,19 @@ async function measure(op, inputs, cursor, seconds, isAsync) {
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
   const deadline = started + seconds * 1000;
-  if (isAsync) {
+  if (mode === 'async') {
     do {
       for (let k = 0; k < CHECK_EVERY; k++) {
         await op(inputs[at]);
+        at = at + 1 === length ? 0 : at + 1;
+      }
+      count += CHECK_EVERY;
+    } while (performance.now() < deadline);
+  } else if (mode === 'when-promise') {
+    do {
+      for (let k = 0; k < CHECK_EVERY; k++) {
+        const answer = op(inputs[at]);
+        if (answer instanceof Promise) await answer;
         at = at + 1 === length ? 0 : at + 1;
       }
       count += CHECK_EVERY;
@@ -75,8 +85,8 @@ try {
   await op(inputs[0]);
   await refuses(op, given.forged);
   const probe = op(inputs[0]);
-  const isAsync = contender.alwaysAwait === true || typeof probe?.then === 'function';
-  if (isAsync) await probe;
+  const mode = contender.answers ?? (typeof probe?.then === 'function' ? 'async' : 'sync');
+  await probe;
   const cursor = { at: 0 };
   parentPort.on('message', async (message) => {
     if (message === 'close') {
@@ -86,7 +96,7 @@ try {
       parentPort.close();
       return;
     }
-    parentPort.postMessage({ sample: await measure(op, inputs, cursor, message.seconds, isAsync) });
+    parentPort.postMessage({ sample: await measure(op, inputs, cursor, message.seconds, mode) });
   });
   parentPort.postMessage({ ready: true });
 } catch (error) {

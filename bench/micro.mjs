@@ -7,12 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { contenders, entraAt } from './micro-contenders.mjs';
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
+import { median } from './tokens.mjs';
 
 /** A contender in its own worker thread: `measure(seconds)` resolves to one sample. */
 async function startContender(id, workerData) {
@@ -93,8 +88,9 @@ export async function runMicro(entra, pool, { rounds, seconds, warmUpSeconds, lo
       measuredContenders.push(contender);
     }
     const rawSamples = measuredContenders.find((c) => c.id === 'raw-crypto-verify').samples;
-    const limit = median(rawSamples.map((sample) => sample.cpu));
-    const wallLimit = median(rawSamples.map((sample) => sample.wall));
+    // Ratios pair each round's sample with the limit's sample of the same round, then take the
+    // median: a slow minute of a shared machine then moves both sides of a ratio, not one.
+    const ratioOf = (samples, field) => median(samples.map((sample, round) => sample[field] / rawSamples[round][field]));
     const rows = all.map(({ id, name, inputs }) => {
       const measured = measuredContenders.find((c) => c.id === id);
       if (!measured) return { id, name, inputs, opsPerSec: null, ratio: null, reason: unavailable.find((u) => u.id === id)?.reason };
@@ -105,9 +101,9 @@ export async function runMicro(entra, pool, { rounds, seconds, warmUpSeconds, lo
         name,
         inputs,
         opsPerSec,
-        ratio: opsPerSec / limit,
+        ratio: ratioOf(measured.samples, 'cpu'),
         wallOpsPerSec,
-        wallRatio: wallOpsPerSec / wallLimit,
+        wallRatio: ratioOf(measured.samples, 'wall'),
         bestOpsPerSec: Math.max(...measured.samples.map((sample) => sample.cpu)),
         samples: measured.samples.map((sample) => Math.round(sample.cpu)),
         wallSamples: measured.samples.map((sample) => Math.round(sample.wall)),

@@ -30,6 +30,8 @@ import { VerifiedTokenCache } from './verified-token-cache.js';
 export interface AuthorityContext {
   readonly options: ResolvedAuthority;
   readonly metadata: AuthorityMetadata;
+  /** Cache verdicts shared by the tokens of one key, tenant and version. */
+  readonly verdicts: Map<string, VerifiedToken>;
 }
 
 /**
@@ -47,18 +49,22 @@ export interface PendingToken {
 }
 
 /**
- * What the cache keeps of a verified token: what the checks decided about it, not its claims. When
- * the token comes again its caller is built from the token itself and kept from then on; a token
- * seen once (many distinct callers) thus leaves one small object in the cache, not parsed claims
- * for the garbage collector to copy and mark.
+ * What the cache keeps of a verified token: what the checks decided about it, not its claims. A
+ * new token gets the verdict its key, tenant and version share with other tokens (one object for
+ * all of them); when the token comes again its caller is built from the token itself and kept in
+ * an entry of its own. Many distinct callers thus cost the cache a digest each, no parsed claims
+ * and no object of their own for the garbage collector to copy and mark.
  */
 interface VerifiedToken {
   readonly kid: string;
   readonly tenantId: string;
   readonly version: AzureTokenVersion;
   readonly options: ResolvedAuthority;
-  principal?: AzurePrincipal;
+  readonly principal?: AzurePrincipal;
 }
+
+/** Shared verdicts per authority; more than this many (tenants x keys x versions) start over. */
+const MAX_SHARED_VERDICTS = 1024;
 
 /**
  * Entra's rules for a bearer token: before the signature check, which key (and whether the token
@@ -78,6 +84,7 @@ export class AzureTokenVerifier implements OnModuleInit, OnModuleDestroy {
     this.contexts = options.authorities.map((authority) => ({
       options: authority,
       metadata: new AuthorityMetadata(authority, this.logger, (kids) => this.cache.dropKeys(kids)),
+      verdicts: new Map(),
     }));
   }
 
@@ -114,9 +121,14 @@ export class AzureTokenVerifier implements OnModuleInit, OnModuleDestroy {
   fromCache(token: string): AzurePrincipal | undefined {
     const entry = this.cache.get(token);
     if (!entry) return undefined;
-    entry.principal ??= this.principalFor(decodeVerifiedPayload(token), entry.tenantId, entry.version, entry.options);
-    checkLifetime(entry.principal.claims, Date.now() / 1000, entry.options.clockToleranceSeconds);
-    return entry.principal;
+    let principal = entry.principal;
+    if (!principal) {
+      principal = this.principalFor(decodeVerifiedPayload(token), entry.tenantId, entry.version, entry.options);
+      // The shared verdict stays as it is: this token now gets an entry of its own, with its caller.
+      this.cache.replace(token, { ...entry, principal });
+    }
+    checkLifetime(principal.claims, Date.now() / 1000, entry.options.clockToleranceSeconds);
+    return principal;
   }
 
   /**
@@ -219,7 +231,7 @@ export class AzureTokenVerifier implements OnModuleInit, OnModuleDestroy {
     const { tenantId, version } = pending.route;
     const options = pending.context.options;
     const ttlMs = (payload.exp + options.clockToleranceSeconds - Date.now() / 1000) * 1000;
-    this.cache.set(pending.token, { kid: pending.key.kid, tenantId, version, options }, ttlMs);
+    this.cache.set(pending.token, sharedVerdict(pending.context, pending.key.kid, tenantId, version), ttlMs);
     return this.principalFor(payload, tenantId, version, options);
   }
 
@@ -229,6 +241,17 @@ export class AzureTokenVerifier implements OnModuleInit, OnModuleDestroy {
     if (this.contexts.length > 1) this.authorityOf.set(principal, options);
     return principal;
   }
+}
+
+function sharedVerdict(context: AuthorityContext, kid: string, tenantId: string, version: AzureTokenVersion): VerifiedToken {
+  const id = `${version} ${tenantId} ${kid}`;
+  let verdict = context.verdicts.get(id);
+  if (!verdict) {
+    if (context.verdicts.size >= MAX_SHARED_VERDICTS) context.verdicts.clear();
+    verdict = Object.freeze({ kid, tenantId, version, options: context.options });
+    context.verdicts.set(id, verdict);
+  }
+  return verdict;
 }
 
 /** The key is chosen: the last check before the signature, that the key may sign for this token. */

@@ -58,6 +58,17 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get('long')?.principal.oid).toBe('b');
   });
 
+  it('replace keeps the expiry of the entry it replaces', async () => {
+    const cache = new VerifiedTokenCache<Entry>(10);
+    cache.set('short', { principal: principal('a'), kid: 'kid-1' }, 40);
+    await sleep(20);
+    const replacement = { principal: principal('b'), kid: 'kid-1' };
+    cache.replace('short', replacement);
+    expect(cache.get('short')).toBe(replacement);
+    await sleep(40);
+    expect(cache.get('short')).toBeUndefined();
+  });
+
   it('does not store with a ttl of zero or less', () => {
     const cache = new VerifiedTokenCache<Entry>(10);
     cache.set('zero', { principal: principal('a'), kid: 'kid-1' }, 0);

@@ -37,6 +37,11 @@ export class VerifiedTokenCache<Entry extends CacheEntry> {
     if (ttlMs > 0) this.cache?.set(this.digest(token), entry, { ttl: ttlMs });
   }
 
+  /** Replaces the entry of a cached token, keeping its expiry. */
+  replace(token: string, entry: Entry): void {
+    this.cache?.set(this.digest(token), entry, { noUpdateTTL: true });
+  }
+
   private digest(token: string): string {
     if (token !== this.lastToken) {
       this.lastDigest = digest(token);
