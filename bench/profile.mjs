@@ -26,7 +26,7 @@ const STEPS = [
   ['RSA signature check (node:crypto)', (name, url) => (url === 'node:internal/crypto/sig' && ['verify', 'Verify', 'update'].includes(name)) || ['run', 'SignJob', 'verifyOneShot'].includes(name)],
   ['sha256 digest of the token (verified-token-cache)', (name, url) => name === 'digest' && url.includes('verified-token-cache')],
   ['LRU cache (lru-cache)', (name, url) => url.includes('/lru-cache/')],
-  ['decodeJwt (regex, base64url canonical check, JSON.parse, duplicate-member scan)', (name, url) => name === 'decodeJwt' && url.includes('decode-jwt')],
+  ['decodeJwt (canonical base64url, JSON.parse, duplicate-member scan)', (name, url) => name === 'decodeJwt' && url.includes('decode-jwt')],
   ['jsonwebtoken / jws / jwa (its own decode, JSON.parse, checks)', (name, url) => /\/(jsonwebtoken|jws|jwa|buffer-equal-constant-time|semver|lodash\.[a-z]+)\//.test(url)],
   ['selectKey: routing, key lookup, key issuer', (name) => name === 'selectKey'],
   ['complete: audience, tenant, principal', (name) => name === 'complete'],
