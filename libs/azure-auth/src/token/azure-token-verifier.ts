@@ -45,7 +45,6 @@ export interface PendingToken {
   readonly context: AuthorityContext;
   readonly route: TokenRoute;
   readonly key: SigningKey;
-  readonly authority: DiscoveredAuthority;
 }
 
 /**
@@ -264,5 +263,5 @@ function pendingToken(
   authority: DiscoveredAuthority,
 ): PendingToken {
   checkKeyIssuer(key, route, authority);
-  return { token, decoded, context, route, key, authority };
+  return { token, decoded, context, route, key };
 }
