@@ -55,20 +55,34 @@ export function routeToken(
   const tid = payload.tid ?? (options.customAuthority ? tenantOfIssuer(iss) : undefined);
   if (!isGuid(tid)) throw AzureAuthErrors.invalidClaims('tid');
 
-  const matching = authority.routes.filter((candidate) => fillIssuer(candidate.issuerTemplate, tid) === iss);
-  if (matching.length === 0) throw AzureAuthErrors.invalidIssuer(issuerHint(iss, authority));
-  let route = matching.find((candidate) => candidate.version === undefined || candidate.version === ver);
+  // Plain loops: this runs for every new token, and closures here would be built each time.
+  let firstMatch: IssuerRoute | undefined;
+  let route: IssuerRoute | undefined;
+  let policies = false;
+  for (const candidate of authority.routes) {
+    if (fillIssuer(candidate.issuerTemplate, tid) !== iss) continue;
+    firstMatch ??= candidate;
+    if (candidate.policy !== undefined) policies = true;
+    if (route === undefined && (candidate.version === undefined || candidate.version === ver)) route = candidate;
+  }
+  if (!firstMatch) throw AzureAuthErrors.invalidIssuer(issuerHint(iss, authority));
   if (!route) {
-    throw AzureAuthErrors.invalidIssuer(`The issuer is that of a v${matching[0].version} token but the token says ver ${ver}.`);
+    throw AzureAuthErrors.invalidIssuer(`The issuer is that of a v${firstMatch.version} token but the token says ver ${ver}.`);
   }
-  if (matching.some((candidate) => candidate.policy !== undefined)) {
-    const policy = typeof payload.tfp === 'string' ? payload.tfp : typeof payload.acr === 'string' ? payload.acr : undefined;
-    route = matching.find((candidate) => candidate.policy !== undefined && candidate.policy.toLowerCase() === policy?.toLowerCase());
-    if (!route) throw AzureAuthErrors.invalidIssuer('The token\'s policy (tfp/acr) is not one of the policies this API accepts.');
-  }
+  if (policies) route = policyRoute(payload, authority, tid, iss);
   // A concrete issuer names the tenant; the token's tid must be that tenant.
   if (tenantOfIssuer(iss) !== tid.toLowerCase()) throw AzureAuthErrors.invalidIssuer('The token\'s iss and tid name different tenants.');
   return { version: ver, route, issuer: iss, tenantId: tid.toLowerCase(), kid };
+}
+
+/** B2C: of the routes with the token's issuer, the one of its policy (`tfp`, else `acr`). */
+function policyRoute(payload: AzureAccessTokenClaims, authority: DiscoveredAuthority, tid: string, iss: string): IssuerRoute {
+  const policy = typeof payload.tfp === 'string' ? payload.tfp : typeof payload.acr === 'string' ? payload.acr : undefined;
+  const wanted = policy?.toLowerCase();
+  for (const candidate of authority.routes) {
+    if (candidate.policy !== undefined && candidate.policy.toLowerCase() === wanted && fillIssuer(candidate.issuerTemplate, tid) === iss) return candidate;
+  }
+  throw AzureAuthErrors.invalidIssuer('The token\'s policy (tfp/acr) is not one of the policies this API accepts.');
 }
 
 function issuerHint(iss: string, authority: DiscoveredAuthority): string | undefined {
