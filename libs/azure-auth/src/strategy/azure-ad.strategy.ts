@@ -41,11 +41,10 @@ export function buildJwtStrategyOptions(options: ResolvedAzureAuthOptions, verif
 }
 
 /**
- * The passport strategy `'azure-ad'`, for `AzurePassportAuthGuard`, `AuthGuard('azure-ad')` and
- * `passport.authenticate`:
- * passport-jwt (jsonwebtoken checks the signature with the key set's `KeyObject`) with Entra's
- * rules around it, and a fast path for tokens that verified before. `AzureAuthGuard` runs the same
- * rules without passport, in one pass (`AzureTokenVerifier.verify`).
+ * The passport strategy `'azure-ad'` (for `AzurePassportAuthGuard`, `AuthGuard('azure-ad')` and
+ * `passport.authenticate`): passport-jwt, with jsonwebtoken checking the signature against the key
+ * set's `KeyObject`, Entra's rules around it, and a fast path for tokens that verified before.
+ * `AzureAuthGuard` runs the same rules without passport, in one pass (`AzureTokenVerifier.verify`).
  */
 @Injectable()
 export class AzureAdStrategy extends PassportStrategy(JwtStrategy, AZURE_AD_STRATEGY) {
