@@ -1,6 +1,6 @@
 import { ENTRA_EMULATOR_DEFAULTS, decodeJwtUnverified } from 'nestjs-azure-auth/testing';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './support/chromium.js';
+import { launchChromium, openOnMachineOnly } from './support/chromium.js';
 import { BUILD_TIMEOUT_MS, ensureSampleAppBuilt, startSampleApp, stopAllSampleApps, type SampleApp } from './support/sample-app-process.js';
 
 const BROWSER_START_MS = 60_000;
@@ -20,17 +20,7 @@ describe('Swagger UI of the sample app in dev mode (npm start without AZURE_* va
     await ensureSampleAppBuilt();
     app = await startSampleApp({ PORT: '0' });
     browser = await launchChromium();
-    const context = await browser.newContext();
-    await context.route('**/*', (route) => {
-      if (new URL(route.request().url()).hostname === '127.0.0.1') return route.continue();
-      offMachine.push(route.request().url());
-      return route.abort();
-    });
-    page = await context.newPage();
-    // Fail on the step that did not happen, with Playwright's message, before Jest's own timeout.
-    page.setDefaultTimeout(10_000);
-    await page.goto(`${app.url}/docs`);
-    await page.locator('.swagger-ui .opblock').first().waitFor();
+    page = await openOnMachineOnly(browser, `${app.url}/docs`, offMachine);
   }, BUILD_TIMEOUT_MS + BROWSER_START_MS);
   afterAll(async () => {
     await browser?.close();

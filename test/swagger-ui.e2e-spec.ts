@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { EntraEmulator, decodeJwtUnverified } from 'nestjs-azure-auth/testing';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './support/chromium.js';
+import { launchChromium, openOnMachineOnly } from './support/chromium.js';
 import { SWAGGER_CLIENT_ID, startDocumentedApp } from './support/documented-app.js';
 
 describe('Swagger UI in headless Chromium', () => {
@@ -17,17 +17,7 @@ describe('Swagger UI in headless Chromium', () => {
     entra = await EntraEmulator.start();
     ({ app, url } = await startDocumentedApp('express', entra));
     browser = await launchChromium();
-    const context = await browser.newContext();
-    await context.route('**/*', (route) => {
-      if (new URL(route.request().url()).hostname === '127.0.0.1') return route.continue();
-      offMachine.push(route.request().url());
-      return route.abort();
-    });
-    page = await context.newPage();
-    // Fail on the step that did not happen, with Playwright's message, before Jest's own timeout.
-    page.setDefaultTimeout(10_000);
-    await page.goto(`${url}/docs`);
-    await page.locator('.swagger-ui .opblock').first().waitFor();
+    page = await openOnMachineOnly(browser, `${url}/docs`, offMachine);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 // Debian's package; installing it is the CI script's job (`apt-get install -y chromium`).
 const CHROMIUM = '/usr/bin/chromium';
@@ -21,4 +21,24 @@ export async function launchChromium(): Promise<Browser> {
     throw new Error(`Chromium is not installed at ${CHROMIUM}: this suite needs it. On Debian: apt-get install -y chromium`);
   }
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/**
+ * Opens `url` (a Swagger UI) in a new page of `browser` and waits for its first operation. Every
+ * request to a host other than 127.0.0.1 is aborted and recorded in `offMachine` (a CDN, a
+ * validator: the suites assert there is none).
+ */
+export async function openOnMachineOnly(browser: Browser, url: string, offMachine: string[]): Promise<Page> {
+  const context = await browser.newContext();
+  await context.route('**/*', (route) => {
+    if (new URL(route.request().url()).hostname === '127.0.0.1') return route.continue();
+    offMachine.push(route.request().url());
+    return route.abort();
+  });
+  const page = await context.newPage();
+  // Fail on the step that did not happen, with Playwright's message, before Jest's own timeout.
+  page.setDefaultTimeout(10_000);
+  await page.goto(url);
+  await page.locator('.swagger-ui .opblock').first().waitFor();
+  return page;
 }

@@ -5,9 +5,9 @@ import { AzureAuthErrors } from '../errors/messages.js';
 import { extractBearerToken, type RequestWithHeaders } from '../strategy/extract-bearer-token.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
 import { authorize, type PermissionRequirements } from './authorize.js';
-import { getRequestOf, getResponseOf, type TransportObject } from './execution-context.js';
+import { AzureGuardBase } from './azure-guard-base.js';
+import type { TransportObject } from './execution-context.js';
 import { AzureAuthRefusals } from './refusal.js';
-import { RouteRequirementsReader } from './route-requirements.js';
 
 /**
  * Verifies the bearer token ({@link AzureTokenVerifier}: the cache first, otherwise one pass of
@@ -26,15 +26,13 @@ import { RouteRequirementsReader } from './route-requirements.js';
  * ```
  */
 @Injectable()
-export class AzureAuthGuard implements CanActivate {
-  private readonly requirements: RouteRequirementsReader;
-
+export class AzureAuthGuard extends AzureGuardBase implements CanActivate {
   constructor(
     reflector: Reflector,
     private readonly refusals: AzureAuthRefusals,
     private readonly verifier: AzureTokenVerifier,
   ) {
-    this.requirements = new RouteRequirementsReader(reflector);
+    super(reflector);
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -73,14 +71,5 @@ export class AzureAuthGuard implements CanActivate {
   private admit(request: TransportObject, principal: AzurePrincipal, permissions: PermissionRequirements): void {
     request.user = principal;
     authorize(principal, permissions, this.verifier.optionsFor(principal));
-  }
-
-  /** The request that carries the `Authorization` header. Override for other transports. */
-  protected getRequest(context: ExecutionContext): TransportObject | undefined {
-    return getRequestOf(context);
-  }
-
-  protected getResponse(context: ExecutionContext): TransportObject | undefined {
-    return getResponseOf(context);
   }
 }

@@ -3,9 +3,9 @@ import { Reflector } from '@nestjs/core';
 import passport from 'passport';
 import { AzureAdStrategy } from '../strategy/azure-ad.strategy.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
-import { getRequestOf, getResponseOf, type TransportObject } from './execution-context.js';
+import { AzureGuardBase } from './azure-guard-base.js';
+import type { TransportObject } from './execution-context.js';
 import { AzureAuthRefusals } from './refusal.js';
-import { RouteRequirementsReader } from './route-requirements.js';
 
 /**
  * Authentication through passport: runs this module's `'azure-ad'` strategy (passport-jwt, with
@@ -26,15 +26,13 @@ import { RouteRequirementsReader } from './route-requirements.js';
  * ```
  */
 @Injectable()
-export class AzurePassportAuthGuard implements CanActivate {
-  private readonly requirements: RouteRequirementsReader;
-
+export class AzurePassportAuthGuard extends AzureGuardBase implements CanActivate {
   constructor(
     reflector: Reflector,
     private readonly strategy: AzureAdStrategy,
     private readonly refusals: AzureAuthRefusals,
   ) {
-    this.requirements = new RouteRequirementsReader(reflector);
+    super(reflector);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -48,15 +46,6 @@ export class AzurePassportAuthGuard implements CanActivate {
     } catch (failure) {
       throw this.refusals.refuse(failure, request, response);
     }
-  }
-
-  /** The request that carries the `Authorization` header. Override for other transports. */
-  protected getRequest(context: ExecutionContext): TransportObject | undefined {
-    return getRequestOf(context);
-  }
-
-  protected getResponse(context: ExecutionContext): TransportObject | undefined {
-    return getResponseOf(context);
   }
 
   /**

@@ -4,9 +4,8 @@ import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
 import { AzureAuthErrors } from '../errors/messages.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
 import { authorize } from './authorize.js';
-import { getRequestOf, getResponseOf, type TransportObject } from './execution-context.js';
+import { AzureGuardBase } from './azure-guard-base.js';
 import { AzureAuthRefusals } from './refusal.js';
-import { RouteRequirementsReader } from './route-requirements.js';
 
 /**
  * Authorization only: enforces `@Scopes` / `@AppPermissions` / `@Roles` on a caller that an
@@ -15,15 +14,13 @@ import { RouteRequirementsReader } from './route-requirements.js';
  * authenticated caller it refuses with 401, so a misordered setup fails closed.
  */
 @Injectable()
-export class AzurePermissionsGuard implements CanActivate {
-  private readonly requirements: RouteRequirementsReader;
-
+export class AzurePermissionsGuard extends AzureGuardBase implements CanActivate {
   constructor(
     reflector: Reflector,
     private readonly refusals: AzureAuthRefusals,
     private readonly verifier: AzureTokenVerifier,
   ) {
-    this.requirements = new RouteRequirementsReader(reflector);
+    super(reflector);
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -38,13 +35,5 @@ export class AzurePermissionsGuard implements CanActivate {
     } catch (failure) {
       throw this.refusals.refuse(failure, request, this.getResponse(context));
     }
-  }
-
-  protected getRequest(context: ExecutionContext): TransportObject | undefined {
-    return getRequestOf(context);
-  }
-
-  protected getResponse(context: ExecutionContext): TransportObject | undefined {
-    return getResponseOf(context);
   }
 }
