@@ -17,13 +17,11 @@ const CHECK_EVERY = 32;
 /**
  * Runs `op` over `inputs` (cycling from `cursor.at`) for about `seconds` of wall time, awaiting
  * every answer (`async`), only answers that are promises (`when-promise`), or none (`sync`). Returns
- * operations per second of the process's CPU time (user + system, all threads: the other
- * contenders' threads wait meanwhile), which equals wall-clock throughput on an idle machine and is
- * far less disturbed by other processes on a busy one; wall-clock ops/s are kept too.
+ * the operations done and the process's CPU time they took (user + system, all threads: the other
+ * contenders' threads wait meanwhile), which equals wall-clock time on an idle machine and is far
+ * less disturbed by other processes on a busy one; wall-clock time is kept too.
  */
 async function measure(op, inputs, cursor, seconds, mode) {
-  // This contender's own garbage from before is collected before the clock starts (--expose-gc).
-  globalThis.gc?.();
   const length = inputs.length;
   let at = cursor.at;
   let count = 0;
@@ -59,10 +57,23 @@ async function measure(op, inputs, cursor, seconds, mode) {
   const cpu = process.cpuUsage(cpuStarted);
   const wall = performance.now() - started;
   cursor.at = at;
-  // And collected after it stops, untimed: an isolate that goes idle with garbage has V8 clean up
-  // after it later (memory reducer), on the process's CPU while another contender is measured.
-  globalThis.gc?.();
-  return { cpu: count / ((cpu.user + cpu.system) / 1e6), wall: count / (wall / 1000) };
+  await settle();
+  return { count, cpuSeconds: (cpu.user + cpu.system) / 1e6, wallSeconds: wall / 1000 };
+}
+
+/** Idle time after a slice, for background work the slice started (concurrent GC) to finish. */
+const SETTLE_MS = 20;
+
+/**
+ * After a slice, untimed, a moment idle: CPU time is the process's, so GC work this isolate's slice
+ * left running on helper threads would otherwise be billed to the contender measured next. No full
+ * GC is forced here: V8 shrinks the young generation after a forced GC, and a slice that starts
+ * from a shrunk young generation measures a heap no busy server has (many more scavenges until it
+ * grows back; a fifth of the module path's throughput). Garbage a slice leaves is collected by
+ * this isolate's own allocations in its next slice, so it is billed to the contender that made it.
+ */
+async function settle() {
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 }
 
 async function refuses(op, token) {

@@ -1,9 +1,13 @@
 /**
- * Micro benchmark: the same Entra-shaped RS256 token verified by each contender in one process,
- * in interleaved rounds (every contender once per round, order rotated), median ops/s per contender.
+ * Micro benchmark: the same Entra-shaped RS256 token verified by each contender in one process.
  * Each contender runs in its own worker thread (`micro-worker.mjs`): one process, one isolate per
  * contender. Every contender is checked first to accept a valid token and refuse a forged one, so
  * that no row measures a failure path.
+ *
+ * A round measures every contender once (order rotated), each side by side with the limit (raw
+ * `crypto.verify`): the two alternate in short slices, limit first then contender, then contender
+ * first, and so on, so that both sample the same seconds of the machine. A ratio is the median over
+ * rounds of these pairs.
  */
 import { Worker } from 'node:worker_threads';
 import { contenders, entraAt } from './micro-contenders.mjs';
@@ -40,13 +44,56 @@ async function startContender(id, workerData) {
   };
 }
 
+/** The contender every other is compared with. */
+const LIMIT = 'raw-crypto-verify';
+
+/**
+ * Slices per side of a pair. This machine's throughput moves between levels for seconds at a time
+ * (the limit alone: 26k or 39k verifications/s): two samples taken seconds apart can differ by half
+ * for reasons neither side caused. Slices alternate limit-contender, contender-limit, …, so a level
+ * change meets both sides alike.
+ */
+const SLICES_PER_PAIR = 4;
+
+/** ops/s of a measurement or of several summed, by CPU time and by wall time. */
+function rates(...parts) {
+  const sum = (field) => parts.reduce((total, part) => total + part[field], 0);
+  return { cpu: sum('count') / sum('cpuSeconds'), wall: sum('count') / sum('wallSeconds') };
+}
+
+/**
+ * The limit and a contender measured in alternating slices, `seconds` each in all. The contender
+ * first runs half as long untimed: its isolate sat idle while the others were measured, and V8 has
+ * reduced its heap meanwhile (memory reducer); a busy server's heap is what is measured. (The limit
+ * is measured in every pair, so it never sits idle for long.)
+ */
+async function measurePair(limit, contender, seconds) {
+  const limitParts = [];
+  const contenderParts = [];
+  const slice = seconds / SLICES_PER_PAIR;
+  await contender.measure(seconds / 2);
+  for (let i = 0; i < SLICES_PER_PAIR; i++) {
+    if (i % 2 === 0) {
+      limitParts.push(await limit.measure(slice));
+      contenderParts.push(await contender.measure(slice));
+    } else {
+      contenderParts.push(await contender.measure(slice));
+      limitParts.push(await limit.measure(slice));
+    }
+  }
+  return { limit: rates(...limitParts), contender: rates(...contenderParts) };
+}
+
+function formatRatio(ratio) {
+  return `${ratio.toFixed(2)}x`;
+}
+
 /**
  * Runs the micro benchmark. `entra` is the emulator worker (`emulator-worker.mjs`); `pool` holds
  * distinct valid tokens, more than the module's cache bound so that cycling through them never
  * hits the cache.
  */
 export async function runMicro(entra, pool, { rounds, seconds, warmUpSeconds, log }) {
-  if (typeof globalThis.gc !== 'function') log('  warning: run with node --expose-gc, or one round\'s garbage is billed to the next');
   const workerData = {
     entra: entra.coordinates,
     // Tokens travel as one string per worker, split there (one allocation, not thousands).
@@ -62,12 +109,12 @@ export async function runMicro(entra, pool, { rounds, seconds, warmUpSeconds, lo
   try {
     const only = process.env.BENCH_MICRO_ONLY?.split(',').filter(Boolean);
     for (const { id, name, inputs } of all) {
-      if (only && id !== 'raw-crypto-verify' && !only.includes(id)) {
+      if (only && id !== LIMIT && !only.includes(id)) {
         unavailable.push({ id, name, inputs, reason: 'not selected (BENCH_MICRO_ONLY)' });
         continue;
       }
       try {
-        active.push({ id, worker: await startContender(id, workerData), samples: [] });
+        active.push({ id, worker: await startContender(id, workerData), samples: [], ratios: [] });
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         log(`  ${id}: n/a (${reason})`);
@@ -76,10 +123,18 @@ export async function runMicro(entra, pool, { rounds, seconds, warmUpSeconds, lo
     }
     log(`  warm-up ${warmUpSeconds} s per contender`);
     for (const contender of active) await contender.worker.measure(warmUpSeconds);
+    const limit = active.find((contender) => contender.id === LIMIT);
+    const others = active.filter((contender) => contender !== limit);
     for (let round = 0; round < rounds; round++) {
-      const order = active.map((_, i) => active[(i + round) % active.length]);
-      for (const contender of order) contender.samples.push(await contender.worker.measure(seconds));
-      log(`  round ${round + 1}/${rounds}: ${active.map((c) => `${c.id} ${Math.round(c.samples.at(-1).cpu)}`).join(', ')}`);
+      const order = others.map((_, i) => others[(i + round) % others.length]);
+      for (const contender of order) {
+        const pair = await measurePair(limit.worker, contender.worker, seconds);
+        limit.samples.push(pair.limit);
+        contender.samples.push(pair.contender);
+        contender.ratios.push({ cpu: pair.contender.cpu / pair.limit.cpu, wall: pair.contender.wall / pair.limit.wall });
+      }
+      if (others.length === 0) limit.samples.push(rates(await limit.worker.measure(seconds)));
+      log(`  round ${round + 1}/${rounds}: ${others.map((c) => `${c.id} ${formatRatio(c.ratios.at(-1).cpu)}`).join(', ')}`);
     }
     // How many entries the passport path's cache holds after cycling the pool: its bound.
     for (const contender of active.splice(0)) {
@@ -87,10 +142,8 @@ export async function runMicro(entra, pool, { rounds, seconds, warmUpSeconds, lo
       if (contender.id === 'module-distinct') moduleCacheEntries = entries;
       measuredContenders.push(contender);
     }
-    const rawSamples = measuredContenders.find((c) => c.id === 'raw-crypto-verify').samples;
-    // Ratios pair each round's sample with the limit's sample of the same round, then take the
-    // median: a slow minute of a shared machine then moves both sides of a ratio, not one.
-    const ratioOf = (samples, field) => median(samples.map((sample, round) => sample[field] / rawSamples[round][field]));
+    // The limit against itself is 1 by definition; every other ratio is the median of its pairs.
+    const ratioOf = (contender, field) => (contender === limit ? 1 : median(contender.ratios.map((ratio) => ratio[field])));
     const rows = all.map(({ id, name, inputs }) => {
       const measured = measuredContenders.find((c) => c.id === id);
       if (!measured) return { id, name, inputs, opsPerSec: null, ratio: null, reason: unavailable.find((u) => u.id === id)?.reason };
@@ -101,12 +154,13 @@ export async function runMicro(entra, pool, { rounds, seconds, warmUpSeconds, lo
         name,
         inputs,
         opsPerSec,
-        ratio: ratioOf(measured.samples, 'cpu'),
+        ratio: ratioOf(measured, 'cpu'),
         wallOpsPerSec,
-        wallRatio: ratioOf(measured.samples, 'wall'),
+        wallRatio: ratioOf(measured, 'wall'),
         bestOpsPerSec: Math.max(...measured.samples.map((sample) => sample.cpu)),
         samples: measured.samples.map((sample) => Math.round(sample.cpu)),
         wallSamples: measured.samples.map((sample) => Math.round(sample.wall)),
+        ratioSamples: measured.ratios.map((ratio) => Number(ratio.cpu.toFixed(3))),
       };
     });
     return { rows, moduleCacheEntries };

@@ -105,6 +105,7 @@ describe.each(ADAPTERS)('verify path over %s', (adapter) => {
   let lenientFirst = '';
   let strictFirst = '';
   let multiTenant = '';
+  let bothTenants = '';
   let singleVerifier: AzureTokenVerifier;
 
   beforeAll(async () => {
@@ -129,8 +130,9 @@ describe.each(ADAPTERS)('verify path over %s', (adapter) => {
       start({ warmUp: false, authorities: [authority(TENANT_A), strict] }),
       start({ warmUp: false, authorities: [strict, authority(TENANT_A)] }),
       start(emulatorOptions(entra, { tenantId: 'organizations', allowedTenants: [TENANT_A] })),
+      start(emulatorOptions(entra, { tenantId: 'organizations', allowedTenants: [TENANT_A, TENANT_B], acceptedTokenVersions: ['1.0', '2.0'] })),
     ]);
-    [single, lenientFirst, strictFirst, multiTenant] = started.map(({ url }) => url);
+    [single, lenientFirst, strictFirst, multiTenant, bothTenants] = started.map(({ url }) => url);
     singleVerifier = started[0].app.get(AzureTokenVerifier);
   });
   afterAll(async () => {
@@ -176,6 +178,32 @@ describe.each(ADAPTERS)('verify path over %s', (adapter) => {
       const probeBodies = [await me(single, token), await me(single, token)].map((answer) => answer.body);
       expect(probeBodies[0]).toEqual(probeBodies[1]);
       expect(probeBodies[0]).toEqual({ ...cold.body, claims: undefined, oidField: cold.body.oid });
+    });
+  });
+
+  describe('the shared verdict of one tenant and version never answers for another', () => {
+    it('tokens of two tenants and two versions, new and then from the cache, each keep their own tid and version', async () => {
+      const kinds = [
+        { tenantId: TENANT_A, version: 2 },
+        { tenantId: TENANT_B, version: 2 },
+        { tenantId: TENANT_B, version: 1 },
+        { tenantId: TENANT_A, version: 1 },
+        { tenantId: TENANT_A, version: 2 },
+      ] as const;
+      // New tokens of alternating kinds, then all of them again (first hits build the caller from
+      // the verdict kept with the token), then once more (later hits).
+      const tokens = kinds.map((kind) => ({ ...kind, token: entra.mintAccessToken({ ...kind, scopes: SCOPES }) }));
+      for (const pass of ['new', 'first hit', 'later hit']) {
+        for (const { tenantId, version, token } of tokens) {
+          const answer = await get(bothTenants, '/verify/me', token);
+          expect({ pass, status: answer.status, tid: answer.body?.tid, tokenVersion: answer.body?.tokenVersion }).toEqual({
+            pass,
+            status: 200,
+            tid: tenantId,
+            tokenVersion: `${version}.0`,
+          });
+        }
+      }
     });
   });
 

@@ -32,6 +32,8 @@ export interface AuthorityContext {
   readonly metadata: AuthorityMetadata;
   /** Cache verdicts shared by the tokens of one key, tenant and version. */
   readonly verdicts: Map<string, VerifiedToken>;
+  /** The verdict given last. */
+  lastVerdict?: VerifiedToken;
 }
 
 /**
@@ -84,6 +86,7 @@ export class AzureTokenVerifier implements OnModuleInit, OnModuleDestroy {
       options: authority,
       metadata: new AuthorityMetadata(authority, this.logger, (kids) => this.cache.dropKeys(kids)),
       verdicts: new Map(),
+      lastVerdict: undefined,
     }));
   }
 
@@ -243,6 +246,9 @@ export class AzureTokenVerifier implements OnModuleInit, OnModuleDestroy {
 }
 
 function sharedVerdict(context: AuthorityContext, kid: string, tenantId: string, version: AzureTokenVersion): VerifiedToken {
+  // Consecutive tokens mostly share their key, tenant and version: the last verdict answers without a look-up.
+  const last = context.lastVerdict;
+  if (last !== undefined && last.kid === kid && last.tenantId === tenantId && last.version === version) return last;
   const id = `${version} ${tenantId} ${kid}`;
   let verdict = context.verdicts.get(id);
   if (!verdict) {
@@ -250,6 +256,7 @@ function sharedVerdict(context: AuthorityContext, kid: string, tenantId: string,
     verdict = Object.freeze({ kid, tenantId, version, options: context.options });
     context.verdicts.set(id, verdict);
   }
+  context.lastVerdict = verdict;
   return verdict;
 }
 
