@@ -51,10 +51,10 @@ async function expectStatus(url, token, status) {
 
 /**
  * One scenario: its autocannon options are rebuilt for every slice, but the cursor through the
- * distinct tokens carries on, so that a slice never meets tokens the previous one left in the cache.
+ * distinct tokens carries on, and is shared by every scenario of the same pool (one server, one
+ * cache), so that a slice never meets tokens an earlier one left in the cache.
  */
-function scenario(url, route, tokens, label) {
-  let next = 0;
+function scenario(url, route, tokens, label, cursor = { next: 0 }) {
   const latencies = [];
   let requests = 0;
   let seconds = 0;
@@ -72,8 +72,8 @@ function scenario(url, route, tokens, label) {
         options.requests = [
           {
             setupRequest: (request) => {
-              const token = tokens[next];
-              next = next + 1 === tokens.length ? 0 : next + 1;
+              const token = tokens[cursor.next];
+              cursor.next = cursor.next + 1 === tokens.length ? 0 : cursor.next + 1;
               return { ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } };
             },
           },
@@ -105,8 +105,10 @@ function round(value, digits) {
 }
 
 /**
- * Runs every scenario on both adapters. Each scenario gets `seconds` in total, as `slices`
- * interleaved runs, so that a busy moment of the machine does not fall on one scenario only.
+ * Runs every scenario on both adapters. Each guarded scenario gets `seconds` in total, as `slices`
+ * runs, each beside a run of the open route of the same length; its ratio to the open route is
+ * the median of these pairs. (Scenarios measured one after the other, seconds apart, paired a busy
+ * moment of the machine on one side with a quiet one on the other.)
  */
 export async function runHttp(entra, pool, { seconds, slices, connections, log }) {
   const repeated = await entra.mintTokens(1);
@@ -118,26 +120,32 @@ export async function runHttp(entra, pool, { seconds, slices, connections, log }
       await expectStatus(`${server.url}/api/me`, undefined, 401);
       await expectStatus(`${server.url}/api/me`, repeated[0], 200);
       await expectStatus(`${server.url}/api/todolist`, repeated[0], 200);
+      const distinct = { next: 0 };
       const scenarios = [
         scenario(server.url, '/api/open', undefined, 'none'),
         // The same route with the bearer header it ignores: what carrying 1.5 KB per request costs.
         scenario(server.url, '/api/open', repeated, 'repeated (ignored)'),
         scenario(server.url, '/api/me', repeated, 'repeated'),
         scenario(server.url, '/api/todolist', repeated, 'repeated'),
-        scenario(server.url, '/api/me', pool, 'distinct'),
-        scenario(server.url, '/api/todolist', pool, 'distinct'),
+        scenario(server.url, '/api/me', pool, 'distinct', distinct),
+        scenario(server.url, '/api/todolist', pool, 'distinct', distinct),
       ];
       // JIT and connection warm-up on every scenario, not recorded.
       for (const each of scenarios) await each.run(1, connections, false);
+      // Every other scenario is paired with the open route, run right before it or right after it
+      // (alternately), so that both sides of a ratio sample the same seconds of the machine.
+      const [open, ...others] = scenarios;
+      const pairRatios = new Map(others.map((each) => [each, []]));
       for (let slice = 0; slice < slices; slice++) {
-        for (const each of scenarios) await each.run(seconds / slices, connections);
+        for (const each of others) {
+          const order = slice % 2 === 0 ? [open, each] : [each, open];
+          for (const side of order) await side.run(seconds / slices, connections);
+          pairRatios.get(each).push(each.sliceRates.at(-1) / open.sliceRates.at(-1));
+        }
       }
-      // Each slice against the open route's slice of the same pass, then the median: a busy moment
-      // of the machine moves both sides of a ratio.
-      const openRates = scenarios[0].sliceRates;
       for (const each of scenarios) {
         const row = { adapter, route: each.route, tokens: each.tokens, ...each.summary() };
-        row.ratioToOpen = median(each.sliceRates.map((rate, slice) => rate / openRates[slice]));
+        row.ratioToOpen = each === open ? 1 : median(pairRatios.get(each));
         row.sliceRequestsPerSec = each.sliceRates.map((rate) => Math.round(rate));
         rows.push(row);
         log(`  ${adapter} ${row.route} (${row.tokens}): ${Math.round(row.requestsPerSec)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms${row.failed ? `, ${row.failed} failed` : ''}`);
