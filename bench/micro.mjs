@@ -11,6 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { contenders, entraAt } from './micro-contenders.mjs';
+import { formatRatio } from './report.mjs';
 import { median } from './tokens.mjs';
 
 /** A contender in its own worker thread: `measure(seconds)` resolves to one sample. */
@@ -82,10 +83,6 @@ async function measurePair(limit, contender, seconds) {
     }
   }
   return { limit: rates(...limitParts), contender: rates(...contenderParts) };
-}
-
-function formatRatio(ratio) {
-  return `${ratio.toFixed(2)}x`;
 }
 
 /**

@@ -6,7 +6,7 @@ function formatInteger(value) {
   return value === null || value === undefined ? 'n/a' : Math.round(value).toLocaleString('en-US');
 }
 
-function formatRatio(value) {
+export function formatRatio(value) {
   return value === null || value === undefined ? 'n/a' : `${value.toFixed(2)}×`;
 }
 

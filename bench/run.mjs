@@ -108,7 +108,7 @@ try {
     results.tokenBytes = Buffer.byteLength(pool[0]);
   }
   if (parts.includes('micro')) {
-    log(`micro: ${config.microRounds} interleaved rounds of ${config.microSecondsPerRound} s per contender`);
+    log(`micro: ${config.microRounds} rounds, each contender beside the limit for ${config.microSecondsPerRound} s a side`);
     results.micro = await runMicro(entra, pool, {
       rounds: config.microRounds,
       seconds: config.microSecondsPerRound,

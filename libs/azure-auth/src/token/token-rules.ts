@@ -102,11 +102,11 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((entry) => typeof entry === 'string');
 }
 
-/** Claims the module relies on must have Entra's types; anything else is refused, never coerced. */
 /** Optional claims that must be numbers, and strings, when present (module constants: read per token). */
 const NUMBER_CLAIMS = ['nbf', 'iat'] as const;
 const STRING_CLAIMS = ['sub', 'oid', 'azp', 'appid', 'scp', 'idtyp', 'idp'] as const;
 
+/** Claims the module relies on must have Entra's types; anything else is refused, never coerced. */
 export function checkClaimShapes(payload: AzureAccessTokenClaims): void {
   if (!isFiniteNumber(payload.exp)) throw AzureAuthErrors.invalidClaims('exp');
   for (const claim of NUMBER_CLAIMS) {
