@@ -3,7 +3,8 @@ import { Test } from '@nestjs/testing';
 import { AZURE_AUTH_OPTIONS } from './azure-auth.constants.js';
 import { AzureAuthModule } from './azure-auth.module.js';
 import type { AzureAuthModuleOptions } from './azure-auth.options.js';
-import { AzureAuthConfigurationError, type ResolvedAzureAuthOptions } from './azure-auth.options.resolve.js';
+import { AzureAuthConfigurationError } from './errors/azure-auth-configuration.error.js';
+import type { ResolvedAzureAuthOptions } from './azure-auth.options.resolve.js';
 import { AzureAuthGuard } from './guards/azure-auth.guard.js';
 import { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
 

@@ -1,5 +1,7 @@
 import type { Agent } from 'node:http';
-import { DEFAULT_AUTHORITY_HOST } from './azure-auth.constants.js';
+import { AzureAuthConfigurationError } from './errors/azure-auth-configuration.error.js';
+import { isGuid } from './shared/guid.js';
+import { normalizeAuthorityHost, parseSecureUrl } from './shared/urls.js';
 import { metadataUrl } from './metadata/metadata-urls.js';
 import {
   MODULE_WIDE_OPTIONS,
@@ -8,17 +10,6 @@ import {
   type AzureTenantValidator,
   type AzureTokenVersion,
 } from './azure-auth.options.js';
-
-/** Thrown at module start when an option is wrong; the message names the option. */
-export class AzureAuthConfigurationError extends Error {
-  override readonly name = 'AzureAuthConfigurationError';
-  constructor(
-    readonly option: string,
-    readonly problem: string,
-  ) {
-    super(`AzureAuthModule: option "${option}" ${problem}`);
-  }
-}
 
 /**
  * One OpenID metadata document to discover: workforce tenants have one per token version, B2C one
@@ -83,20 +74,8 @@ export interface ResolvedAuthority {
   readonly onAuthFailure: ((event: AzureAuthFailureEvent) => void) | undefined;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 const MULTI_TENANT: ReadonlySet<string> = new Set(['common', 'organizations', 'consumers']);
-const LOOPBACK_HOST = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/;
-
-/** A URL hostname on this machine: where plain http is safe and no proxy ever applies. */
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOST.test(hostname);
-}
-
-export function isGuid(value: unknown): value is string {
-  return typeof value === 'string' && GUID.test(value);
-}
-
 function positiveNumber(options: AzureAuthModuleOptions, name: keyof AzureAuthModuleOptions, fallback: number, allowZero = false): number {
   const value = options[name];
   if (value === undefined) return fallback;
@@ -109,39 +88,10 @@ function positiveNumber(options: AzureAuthModuleOptions, name: keyof AzureAuthMo
 function stringList(options: AzureAuthModuleOptions, name: 'allowedTenants' | 'allowedClientApps', guids: boolean): ReadonlySet<string> | undefined {
   const value = options[name];
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string' || (guids && !GUID.test(entry)))) {
+  if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string' || (guids && !isGuid(entry)))) {
     throw new AzureAuthConfigurationError(name, `must be an array of ${guids ? 'GUIDs' : 'strings'}`);
   }
   return new Set(value.map((entry) => entry.toLowerCase()));
-}
-
-/** Parses a URL that keys or metadata may come from: https, or http on a loopback host only. */
-export function parseSecureUrl(value: unknown, option: string): URL {
-  let url: URL;
-  try {
-    url = new URL(String(value));
-  } catch {
-    throw new AzureAuthConfigurationError(option, `is not a URL: ${JSON.stringify(value)}`);
-  }
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new AzureAuthConfigurationError(option, 'must use https:// (http:// is allowed only for a loopback host such as the local emulator)');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new AzureAuthConfigurationError(option, 'must be an https:// URL');
-  }
-  if (url.username || url.password) {
-    throw new AzureAuthConfigurationError(option, 'must not carry credentials');
-  }
-  return url;
-}
-
-export function normalizeAuthorityHost(value: unknown, option = 'authorityHost'): string {
-  if (value === undefined) return DEFAULT_AUTHORITY_HOST;
-  const url = parseSecureUrl(value, option);
-  if (url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
-    throw new AzureAuthConfigurationError(option, 'must be a scheme and host only, e.g. https://login.microsoftonline.com');
-  }
-  return url.origin;
 }
 
 /**
@@ -198,7 +148,7 @@ function resolveAuthority(options: Omit<AzureAuthModuleOptions, 'authorities'>):
   }
   // With an authority URL the tenant is named by the URL; tenantId then only labels it.
   const tenantId = options.tenantId ?? (authority !== undefined ? 'custom' : undefined);
-  const validTenant = typeof tenantId === 'string' && (authority !== undefined || GUID.test(tenantId) || DOMAIN.test(tenantId) || MULTI_TENANT.has(tenantId.toLowerCase()));
+  const validTenant = typeof tenantId === 'string' && (authority !== undefined || DOMAIN.test(tenantId) || MULTI_TENANT.has(tenantId.toLowerCase()) || isGuid(tenantId));
   if (!validTenant) {
     throw new AzureAuthConfigurationError('tenantId', `must be a tenant GUID, a verified domain, or common/organizations/consumers, got ${JSON.stringify(tenantId)}`);
   }

@@ -7,7 +7,8 @@ export type {
   AzureTenantValidator,
   AzureTokenVersion,
 } from './azure-auth.options.js';
-export { AzureAuthConfigurationError, type ResolvedAzureAuthOptions } from './azure-auth.options.resolve.js';
+export type { ResolvedAzureAuthOptions } from './azure-auth.options.resolve.js';
+export { AzureAuthConfigurationError } from './errors/azure-auth-configuration.error.js';
 export { AZURE_AD_STRATEGY, AZURE_AUTH_OPTIONS, AZURE_AUTH_MODULE_OPTIONS, DEFAULT_AUTHORITY_HOST } from './azure-auth.constants.js';
 
 export { AzureAuthGuard } from './guards/azure-auth.guard.js';

@@ -5,7 +5,7 @@ import passport from 'passport';
 import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
 import { AzureAuthModule } from '../azure-auth.module.js';
 import type { AzureAuthModuleOptions } from '../azure-auth.options.js';
-import { AzureAuthConfigurationError } from '../azure-auth.options.resolve.js';
+import { AzureAuthConfigurationError } from '../errors/azure-auth-configuration.error.js';
 import type { AzureAuthStatus } from '../errors/azure-auth.error.js';
 import type { AzureAuthReason } from '../errors/reason-codes.js';
 import { toAzureAuthError } from '../errors/to-azure-auth-error.js';

@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { AzureTokenVersion } from '../azure-auth.options.js';
-import { parseSecureUrl, type ResolvedAuthority } from '../azure-auth.options.resolve.js';
+import type { ResolvedAuthority } from '../azure-auth.options.resolve.js';
+import { parseSecureUrl } from '../shared/urls.js';
 import { AzureAuthErrors } from '../errors/messages.js';
 import { FAILURE_BACKOFF_MS, JwksKeySet } from '../keys/jwks-key-set.js';
 import { fetchJson } from './fetch-json.js';

@@ -1,4 +1,4 @@
-import { isGuid } from '../azure-auth.options.resolve.js';
+import { isGuid } from '../shared/guid.js';
 
 /** The placeholder Entra's multi-tenant metadata and v2 keys put where the tenant id belongs. */
 export const TENANT_PLACEHOLDER = '{tenantid}';

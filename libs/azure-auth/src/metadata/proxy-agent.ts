@@ -2,7 +2,7 @@ import type { Agent } from 'node:http';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import proxyFromEnv from 'proxy-from-env';
-import { isLoopbackHost } from '../azure-auth.options.resolve.js';
+import { isLoopbackHost } from '../shared/urls.js';
 
 const agents = new Map<string, Agent>();
 

@@ -4,7 +4,10 @@ import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { DECORATORS, DocumentBuilder, SwaggerModule, type OpenAPIObject, type SecurityRequirementObject, type SecuritySchemeObject, type SwaggerCustomOptions } from '@nestjs/swagger';
 import { AZURE_AUTH_OPTIONS, DEFAULT_AUTHORITY_HOST } from '../azure-auth.constants.js';
-import { AzureAuthConfigurationError, isGuid, normalizeAuthorityHost, type ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import { AzureAuthConfigurationError } from '../errors/azure-auth-configuration.error.js';
+import { isGuid } from '../shared/guid.js';
+import { normalizeAuthorityHost } from '../shared/urls.js';
 import { AzureAuthGuard } from '../guards/azure-auth.guard.js';
 import { AzurePermissionsGuard } from '../guards/azure-permissions.guard.js';
 import { RouteRequirementsReader } from '../guards/route-requirements.js';

@@ -1,4 +1,4 @@
-import { isGuid } from '../azure-auth.options.resolve.js';
+import { isGuid } from '../shared/guid.js';
 import {
   CONSUMERS_TENANT_ID,
   TENANT_ID_TEMPLATE,

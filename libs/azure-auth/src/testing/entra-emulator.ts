@@ -1,4 +1,4 @@
-import { isGuid } from '../azure-auth.options.resolve.js';
+import { isGuid } from '../shared/guid.js';
 import type { KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

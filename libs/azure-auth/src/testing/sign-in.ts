@@ -1,4 +1,4 @@
-import { isGuid } from '../azure-auth.options.resolve.js';
+import { isGuid } from '../shared/guid.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { MintOptions } from './access-token.js';
 import { TENANT_ID_TEMPLATE } from './emulator-defaults.js';

@@ -1,6 +1,6 @@
 import type { AzureTokenVersion } from '../azure-auth.options.js';
 import type { ResolvedAuthority } from '../azure-auth.options.resolve.js';
-import { isGuid } from '../azure-auth.options.resolve.js';
+import { isGuid } from '../shared/guid.js';
 import { CONSUMERS_TENANT_ID, GRAPH_AUDIENCES } from '../azure-auth.constants.js';
 import { AzureAuthErrors } from '../errors/messages.js';
 import type { SigningKey } from '../keys/jwks-key-set.js';
