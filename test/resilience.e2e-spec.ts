@@ -35,7 +35,7 @@ interface Scenario {
   me(token: string): Promise<HttpAnswer>;
   /** Requests the emulator received, counted per path (query included). */
   fetchesByPath(): Record<string, number>;
-  paths: { v2Metadata: string; v1Metadata: string; v2Keys: string; v1Keys: string };
+  paths: { v2Metadata: string; v1Metadata: string; v2Keys: string };
 }
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -86,7 +86,6 @@ async function scenario(
       v2Metadata: `/${tenant}/v2.0/.well-known/openid-configuration`,
       v1Metadata: `/${tenant}/.well-known/openid-configuration`,
       v2Keys: `/${tenant}/discovery/v2.0/keys`,
-      v1Keys: `/${tenant}/discovery/keys`,
     },
   };
 }
@@ -167,7 +166,7 @@ describe('a flood of tokens with random kids', () => {
 });
 
 describe('cold start under load', () => {
-  it('fetches each metadata document and each key set exactly once for 100 concurrent first requests', async () => {
+  it('fetches each metadata document and the key set exactly once for 100 concurrent first requests of both versions', async () => {
     const s = await scenario({}, { beforeStart: (entra) => entra.setFault('all', { delayMs: 200 }) });
     // Held answers make sure the requests overlap the fetches they would otherwise repeat.
     const tokens = Array.from({ length: 100 }, (_, i) => s.token({ version: i % 2 === 0 ? 2 : 1 }));
@@ -176,8 +175,8 @@ describe('cold start under load', () => {
     expect(s.fetchesByPath()).toEqual({
       [s.paths.v2Metadata]: 1,
       [s.paths.v1Metadata]: 1,
+      // v1 tokens are checked against the v2 key set (the same keys, which name their issuer).
       [s.paths.v2Keys]: 1,
-      [s.paths.v1Keys]: 1,
     });
   });
 });
@@ -257,8 +256,8 @@ describe('recovery', () => {
     expect(s.fetchesByPath()).toEqual({
       [s.paths.v2Metadata]: 1,
       [s.paths.v1Metadata]: 1,
+      // v1 tokens are checked against the v2 key set (the same keys, which name their issuer).
       [s.paths.v2Keys]: 1,
-      [s.paths.v1Keys]: 1,
     });
   });
 
@@ -292,18 +291,18 @@ describe('warm-up', () => {
   it('fetches metadata and keys at start without a request, so the first requests fetch nothing', async () => {
     const s = await scenario({ warmUp: true });
     await eventually(
-      () => s.entra.requestCount('metadata') === 2 && s.entra.requestCount('keys') === 2,
-      'both metadata documents and both key sets were fetched',
+      () => s.entra.requestCount('metadata') === 2 && s.entra.requestCount('keys') === 1,
+      'both metadata documents and the key set were fetched',
     );
     expect(s.fetchesByPath()).toEqual({
       [s.paths.v2Metadata]: 1,
       [s.paths.v1Metadata]: 1,
+      // v1 tokens are checked against the v2 key set (the same keys, which name their issuer).
       [s.paths.v2Keys]: 1,
-      [s.paths.v1Keys]: 1,
     });
     expect((await s.me(s.token())).status).toBe(200);
     expect((await s.me(s.token({ version: 1 }))).status).toBe(200);
-    expect(s.entra.requestCount()).toBe(4);
+    expect(s.entra.requestCount()).toBe(3);
   });
 
   it('does not hold the start of the app while the authority is slow', async () => {

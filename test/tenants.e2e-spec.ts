@@ -82,6 +82,12 @@ describe('multi-tenant: organizations with allowedTenants', () => {
     expectInvalidToken(await me(app.url(), reverse), 'invalid_issuer');
   });
 
+  it('refuses a v1 token whose tid names the allowed tenant while its iss names another', async () => {
+    const token = entra().mintAccessToken({ version: 1, tenantId: TENANT_B, scopes: SCOPES, claims: { tid: TENANT_A } });
+    expect(decodeJwtUnverified(token).payload).toMatchObject({ iss: `https://sts.windows.net/${TENANT_B}/`, tid: TENANT_A });
+    expectInvalidToken(await me(app.url(), token), 'invalid_issuer');
+  });
+
   it('never accepts the literal template as an issuer', async () => {
     const token = entra().mintAccessToken({ tenantId: TENANT_A, scopes: SCOPES, issuer: `${entra().authorityHost}/{tenantid}/v2.0` });
     expectInvalidToken(await me(app.url(), token), 'invalid_issuer');
@@ -209,6 +215,16 @@ describe('signing-key issuer', () => {
 
   it('refuses a token signed by a key whose issuer names another tenant', async () => {
     const token = entra().mintAccessToken({ scopes: SCOPES, privateKey: privateKey('otherTenant') });
+    expectInvalidToken(await me(app.url(), token), 'signing_key_issuer_mismatch');
+  });
+
+  // v1 key sets name no issuer: v1 tokens are checked against the v2 set, which holds the same keys.
+  it('accepts a v1 token signed by a published key whose issuer is the tenant template', async () => {
+    expectOk(await me(app.url(), entra().mintAccessToken({ version: 1, scopes: SCOPES, privateKey: privateKey('plain') })));
+  });
+
+  it.each(['otherCloud', 'otherTenant'] as const)('refuses a v1 token signed by a key whose issuer names %s', async (name) => {
+    const token = entra().mintAccessToken({ version: 1, scopes: SCOPES, privateKey: privateKey(name) });
     expectInvalidToken(await me(app.url(), token), 'signing_key_issuer_mismatch');
   });
 });
@@ -453,5 +469,72 @@ describe('several authorities in one app: a workforce tenant and a B2C tenant', 
 
   it('refuses a token of neither authority', async () => {
     expectInvalidToken(await me(app.url(), entraA().mintAccessToken({ scopes: SCOPES, tenantId: MSA_TENANT })), 'invalid_issuer');
+  });
+});
+
+describe('overlapping authorities: a multi-tenant entry and a tenant of its own', () => {
+  const entra = emulatorFor();
+  const OTHER_CLIENT = '0f1e2d3c-4b5a-4697-8879-6a5b4c3d2e1f';
+  const app = probeAppFor(() => ({
+    warmUp: false,
+    authorities: [
+      // Listed first, and its {tenantid} template matches the tenant's tokens too...
+      { ...emulatorOptions(entra(), { tenantId: 'organizations', allowedTenants: [entra().tenantId] }) },
+      // ...but the tenant's own entry, with its exact issuer, decides its tokens.
+      { ...emulatorOptions(entra(), { allowedClientApps: [entra().clientAppId] }) },
+    ],
+  }));
+
+  it("applies the tenant's own entry (its client allow-list) to the tenant's tokens", async () => {
+    expectOk(await me(app.url(), entra().mintAccessToken({ scopes: SCOPES })));
+    expectForbidden(await me(app.url(), entra().mintAccessToken({ scopes: SCOPES, clientAppId: OTHER_CLIENT })), 'client_not_allowed');
+    expectForbidden(await me(app.url(), entra().mintAccessToken({ version: 1, scopes: SCOPES, clientAppId: OTHER_CLIENT })), 'client_not_allowed');
+  });
+
+  it('still gives the multi-tenant entry the tokens of its other tenants', async () => {
+    expectInvalidToken(await me(app.url(), entra().mintAccessToken({ tenantId: TENANT_A, scopes: SCOPES, clientAppId: OTHER_CLIENT })), 'tenant_not_allowed');
+  });
+});
+
+describe('B2C and External ID callers are users unless the token proves otherwise', () => {
+  const entra = emulatorFor();
+  const app = probeAppFor(() => ({
+    authority: entra().b2cAuthority(),
+    policies: [SIGN_UP],
+    clientId: entra().clientId,
+    warmUp: false,
+    allowTokensWithoutPermissions: true,
+  }));
+  /** A B2C user token as B2C writes it by default: sub is the object id, no scp. */
+  const b2cUser = (extra: Record<string, unknown> = {}) => {
+    const oid = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+    return entra().mintAccessToken({ b2cPolicy: SIGN_UP, oid, sub: oid, includeIdtyp: false, claims: { scp: undefined, ...extra } });
+  };
+
+  it('does not class a user without scp whose oid equals sub as app-only', async () => {
+    const token = b2cUser({ roles: ['Todolist.Read.All'] });
+    const { payload } = decodeJwtUnverified(token);
+    expect(payload.oid).toBe(payload.sub);
+    expect(payload).not.toHaveProperty('scp');
+    const answer = await me(app.url(), token);
+    expectOk(answer);
+    expect(answer.body.appOnly).toBe(false);
+    // A user's app role is not an app permission: the daemon-only route refuses it.
+    expectForbidden(await call(`${app.url()}/api/daemon-only`, { token }), 'insufficient_permissions');
+  });
+
+  it('classes a token as app-only when it says so (idtyp app)', async () => {
+    const answer = await me(app.url(), b2cUser({ idtyp: 'app', roles: ['Todolist.Read.All'] }));
+    expectOk(answer);
+    expect(answer.body.appOnly).toBe(true);
+  });
+
+  it('classes a client-credentials token (client secret, no user claims) as app-only', async () => {
+    const clientCredentials = (claims: Record<string, unknown>) => entra().mintAccessToken({ b2cPolicy: SIGN_UP, kind: 'app', roles: ['Todolist.Read.All'], claims });
+    const answer = await me(app.url(), clientCredentials({ azpacr: '1' }));
+    expectOk(answer);
+    expect(answer.body.appOnly).toBe(true);
+    // Without the client's authentication in the token, oid == sub and no scp prove nothing in B2C.
+    expect((await me(app.url(), clientCredentials({}))).body.appOnly).toBe(false);
   });
 });

@@ -17,6 +17,7 @@ import {
 import { EntraEmulator, type EmulatorKeyPair, type MintOptions } from 'nestjs-azure-auth/testing';
 import { ADAPTERS, ProbeController, call, emulatorOptions, type Adapter, type HttpAnswer } from './support/test-app.js';
 import { b64url, parts, withPayload } from './support/jwt-craft.js';
+import { KeySource } from '../libs/azure-auth/src/keys/key-source.js';
 
 // The verify path after its allocation work: the cache keeps no claims (the caller is rebuilt from
 // the token on its first hit), decoding reuses one module-level buffer and remembers the last header,
@@ -424,7 +425,7 @@ describe('AzureAuthGuard answer types', () => {
     modules.push(moduleRef);
     // Initialising runs onModuleInit, which is where warm-up starts.
     await moduleRef.init();
-    return { guard: moduleRef.get(AzureAuthGuard), verifier: moduleRef.get(AzureTokenVerifier) };
+    return { guard: moduleRef.get(AzureAuthGuard), verifier: moduleRef.get(AzureTokenVerifier), keySource: moduleRef.get(KeySource) };
   }
 
   function context(token?: string) {
@@ -482,8 +483,8 @@ describe('AzureAuthGuard answer types', () => {
   });
 
   it('after warm-up: new v1 and v2 tokens and cached ones get true itself, not a promise', async () => {
-    const { guard, verifier } = await guardWith({ warmUp: true });
-    await waitFor(() => verifier.metadata.peek()?.routes.every((route) => route.keys.loaded) === true);
+    const { guard, keySource } = await guardWith({ warmUp: true });
+    await waitFor(() => keySource.keySetsInUse().length > 0 && keySource.keySetsInUse().every((keys) => keys.loaded));
     for (const version of [2, 1] as const) {
       const token = entra.mintAccessToken({ scopes: SCOPES, version });
       expect(activate(guard, token).answer).toBe(true);

@@ -8,11 +8,7 @@ export interface AzureAuthModuleExtras {
   isGlobal?: boolean;
 }
 
-export const {
-  ConfigurableModuleClass: AzureAuthConfigurableModule,
-  OPTIONS_TYPE: AZURE_AUTH_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: AZURE_AUTH_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<AzureAuthModuleOptions>({ optionsInjectionToken: AZURE_AUTH_MODULE_OPTIONS })
+export const { ConfigurableModuleClass: AzureAuthConfigurableModule } = new ConfigurableModuleBuilder<AzureAuthModuleOptions>({ optionsInjectionToken: AZURE_AUTH_MODULE_OPTIONS })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createAzureAuthOptions')
   .setExtras<AzureAuthModuleExtras>({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))

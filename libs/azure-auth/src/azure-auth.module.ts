@@ -7,6 +7,7 @@ import { AzureAuthGuard } from './guards/azure-auth.guard.js';
 import { AzurePassportAuthGuard } from './guards/azure-passport-auth.guard.js';
 import { AzurePermissionsGuard } from './guards/azure-permissions.guard.js';
 import { AzureAuthRefusals } from './guards/refusal.js';
+import { KeySource } from './keys/key-source.js';
 import { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
 import { AzureTokenVerifier } from './token/azure-token-verifier.js';
 
@@ -30,6 +31,7 @@ import { AzureTokenVerifier } from './token/azure-token-verifier.js';
       useFactory: (options: AzureAuthModuleOptions) => resolveAzureAuthOptions(options),
       inject: [AZURE_AUTH_MODULE_OPTIONS],
     },
+    KeySource,
     AzureTokenVerifier,
     AzureAdStrategy,
     AzureAuthRefusals,
@@ -37,7 +39,7 @@ import { AzureTokenVerifier } from './token/azure-token-verifier.js';
     AzurePassportAuthGuard,
     AzurePermissionsGuard,
   ],
-  exports: [AZURE_AUTH_OPTIONS, AzureTokenVerifier, AzureAdStrategy, AzureAuthRefusals, AzureAuthGuard, AzurePassportAuthGuard, AzurePermissionsGuard],
+  exports: [AZURE_AUTH_OPTIONS, KeySource, AzureTokenVerifier, AzureAdStrategy, AzureAuthRefusals, AzureAuthGuard, AzurePassportAuthGuard, AzurePermissionsGuard],
 })
 export class AzureAuthModule extends AzureAuthConfigurableModule {}
 

@@ -1,4 +1,5 @@
 import type { Agent } from 'node:http';
+import { AZURE_AD_STRATEGY } from './azure-auth.constants.js';
 import { AzureAuthConfigurationError } from './errors/azure-auth-configuration.error.js';
 import { isGuid } from './shared/guid.js';
 import { normalizeAuthorityHost, parseSecureUrl } from './shared/urls.js';
@@ -72,6 +73,7 @@ export interface ResolvedAuthority {
   readonly warmUp: boolean;
   readonly tokenCacheMaxEntries: number;
   readonly onAuthFailure: ((event: AzureAuthFailureEvent) => void) | undefined;
+  readonly strategyName: string;
 }
 
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
@@ -182,6 +184,9 @@ function resolveAuthority(options: Omit<AzureAuthModuleOptions, 'authorities'>):
   if (options.onAuthFailure !== undefined && typeof options.onAuthFailure !== 'function') {
     throw new AzureAuthConfigurationError('onAuthFailure', 'must be a function');
   }
+  if (options.strategyName !== undefined && (typeof options.strategyName !== 'string' || options.strategyName.length === 0)) {
+    throw new AzureAuthConfigurationError('strategyName', 'must be a non-empty string');
+  }
   const tokenCache = options.tokenCache;
   if (tokenCache !== undefined && tokenCache !== false && (typeof tokenCache !== 'object' || tokenCache === null)) {
     throw new AzureAuthConfigurationError('tokenCache', 'must be false or { maxEntries }');
@@ -211,7 +216,9 @@ function resolveAuthority(options: Omit<AzureAuthModuleOptions, 'authorities'>):
     );
   } else {
     label = `${authorityHost}/${multiTenant ?? tenantId}`;
-    discovery = [...new Set(versions)].map((version) => ({ metadataUrl: metadataUrl(authorityHost, multiTenant ?? tenantId, version, appId), version }));
+    // The v2 document is always read: its key set (whose keys name their issuer) checks tokens of both versions.
+    const discovered = versions.includes('1.0') ? (['1.0', '2.0'] as const) : (['2.0'] as const);
+    discovery = discovered.map((version) => ({ metadataUrl: metadataUrl(authorityHost, multiTenant ?? tenantId, version, appId), version }));
   }
 
   return {
@@ -238,10 +245,11 @@ function resolveAuthority(options: Omit<AzureAuthModuleOptions, 'authorities'>):
     httpTimeoutMs: positiveNumber(options, 'httpTimeoutMs', 5_000),
     keysMaxAgeSeconds: positiveNumber(options, 'keysMaxAgeSeconds', 86_400),
     metadataRefreshSeconds: positiveNumber(options, 'metadataRefreshSeconds', 43_200),
-    unknownKeyRefreshIntervalSeconds: positiveNumber(options, 'unknownKeyRefreshIntervalSeconds', 300, true),
+    unknownKeyRefreshIntervalSeconds: positiveNumber(options, 'unknownKeyRefreshIntervalSeconds', 30, true),
     httpAgent: options.httpAgent,
     warmUp: options.warmUp !== false,
     tokenCacheMaxEntries: maxEntries,
     onAuthFailure: options.onAuthFailure,
+    strategyName: options.strategyName ?? AZURE_AD_STRATEGY,
   };
 }

@@ -8,11 +8,18 @@ export type AzureTokenVersion = '1.0' | '2.0';
 /** Decides whether a tenant may call a multi-tenant API. Runs after the signature was verified. */
 export type AzureTenantValidator = (tenantId: string, claims: Readonly<AzureAccessTokenClaims>) => boolean | Promise<boolean>;
 
-/** What {@link AzureAuthModuleOptions.onAuthFailure} receives: the reason, and claims that are safe to log. */
+/**
+ * What {@link AzureAuthModuleOptions.onAuthFailure} receives: the reason, and some claims for an
+ * audit log. Unless `claims.verified` is true, the claims come from a token that was refused and
+ * may be forged: anyone can write anything there. They are cut to 256 characters and stripped of
+ * control characters, but treat them as the caller's words, not as facts.
+ */
 export interface AzureAuthFailureEvent {
   readonly error: AzureAuthError;
   /** Present only when the token could be decoded; never the token or its signature. */
   readonly claims?: {
+    /** True when the token verified and a permission or caller policy refused it (403); false for claims of a refused token. */
+    readonly verified: boolean;
     readonly tid?: string;
     readonly oid?: string;
     readonly clientId?: string;
@@ -103,7 +110,12 @@ export interface AzureAuthModuleOptions {
   keysMaxAgeSeconds?: number;
   /** Interval of the background metadata refresh, in seconds. Default 43200 (12 h). */
   metadataRefreshSeconds?: number;
-  /** An unknown `kid` triggers at most one key refresh per this many seconds. Default 300. */
+  /**
+   * An unknown `kid` triggers at most one key refresh per this many seconds (per key set, shared
+   * by concurrent requests; other unknown kids meanwhile are refused without a fetch). Default 30:
+   * a key Entra rotated in is found within half a minute, and a flood of made-up kids costs at
+   * most two fetches a minute.
+   */
   unknownKeyRefreshIntervalSeconds?: number;
   /**
    * Agent for metadata and key fetches (e.g. a proxy agent). Default: none, or a proxy agent when
@@ -117,12 +129,18 @@ export interface AzureAuthModuleOptions {
    * is still checked on every hit). `false` turns it off. Default `{ maxEntries: 10000 }`.
    */
   tokenCache?: false | { maxEntries?: number };
-  /** Called on every refusal with the reason and safe claims, for audit logs or metrics. */
+  /** Called on every refusal with the reason and some claims (see {@link AzureAuthFailureEvent}), for audit logs or metrics. */
   onAuthFailure?: (event: AzureAuthFailureEvent) => void;
+  /**
+   * Name under which the passport strategy is registered with passport (`AuthGuard(name)`).
+   * Passport's names are global to the process: two apps (or two module instances) in one process
+   * need names of their own. Default `'azure-ad'`.
+   */
+  strategyName?: string;
 }
 
 /** Options that apply to the whole module, before a token is routed to an authority. */
-export const MODULE_WIDE_OPTIONS = ['maxTokenBytes', 'realm', 'tokenCache', 'onAuthFailure'] as const;
+export const MODULE_WIDE_OPTIONS = ['maxTokenBytes', 'realm', 'tokenCache', 'onAuthFailure', 'strategyName'] as const;
 
 /** One entry of {@link AzureAuthModuleOptions.authorities}: an authority's own settings. */
 export type AzureAuthorityOptions = Omit<AzureAuthModuleOptions, 'authorities' | (typeof MODULE_WIDE_OPTIONS)[number]>;

@@ -26,7 +26,7 @@ export type { AzurePrincipal } from './token/azure-principal.js';
 export type { AzureAccessTokenClaims } from './token/claims.js';
 export { AzureTokenVerifier } from './token/azure-token-verifier.js';
 export { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
-export { extractBearerToken } from './strategy/extract-bearer-token.js';
+export { extractBearerToken } from './guards/extract-bearer-token.js';
 
 export { AzureAuthError, type AzureAuthStatus } from './errors/azure-auth.error.js';
 export type { AzureAuthReason } from './errors/reason-codes.js';

@@ -1,8 +1,6 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import passport from 'passport';
-import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
 import { AzureAuthModule } from '../azure-auth.module.js';
 import type { AzureAuthModuleOptions } from '../azure-auth.options.js';
 import { AzureAuthConfigurationError } from '../errors/azure-auth-configuration.error.js';
@@ -10,7 +8,7 @@ import type { AzureAuthStatus } from '../errors/azure-auth.error.js';
 import type { AzureAuthReason } from '../errors/reason-codes.js';
 import { toAzureAuthError } from '../errors/to-azure-auth-error.js';
 import { authorize } from '../guards/authorize.js';
-import { AzureAdStrategy } from '../strategy/azure-ad.strategy.js';
+import { AzureAdStrategy, authenticateWithPassport } from '../strategy/azure-ad.strategy.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
 
 /** The caller as the API would see it, without the claims already shown above it. */
@@ -47,19 +45,6 @@ function summarize(principal: AzurePrincipal): PrincipalSummary {
   return { oid, tid, sub, clientId, tokenVersion, appOnly, guest, name, username, scopes, roles };
 }
 
-/** The same passport call as `AzureAuthGuard`, on a request that carries nothing but the token. */
-function authenticate(strategy: AzureAdStrategy, token: string): Promise<AzurePrincipal> {
-  return new Promise((resolve, reject) => {
-    const request = { headers: { authorization: `Bearer ${token}` } };
-    const middleware = passport.authenticate(strategy, { session: false }, (error: unknown, user: AzurePrincipal | false, info: unknown) => {
-      if (error) reject(error);
-      else if (!user) reject(info);
-      else resolve(user);
-    });
-    middleware(request, {}, (error: unknown) => reject(error));
-  });
-}
-
 /**
  * Verifies a token with the module itself, as the API configured with `options` would: a Nest
  * application context with `AzureAuthModule`, and its strategy run through passport. The token
@@ -80,8 +65,8 @@ export async function verifyToken(token: string, options: AzureAuthModuleOptions
     throw error;
   }
   try {
-    const principal = await authenticate(app.get(AzureAdStrategy), token);
-    authorize(principal, {}, app.get<Parameters<typeof authorize>[2]>(AZURE_AUTH_OPTIONS));
+    const principal = await authenticateWithPassport(app.get(AzureAdStrategy), { headers: { authorization: `Bearer ${token}` } });
+    authorize(principal, {});
     return { status: 'valid', principal: summarize(principal) };
   } catch (failure) {
     const [error] = toAzureAuthError(failure);

@@ -1,10 +1,11 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { getRequestOf } from '../guards/execution-context.js';
+import { principalOf } from '../guards/execution-context.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
 
 /**
- * The verified caller ({@link AzurePrincipal}), or one of its fields. Needs `AzureAuthGuard` on
- * the route (or globally); `undefined` on a `@Public()` route.
+ * The verified caller ({@link AzurePrincipal}), or one of its fields. Needs `AzureAuthGuard` (or
+ * `AzurePassportAuthGuard`) on the route or globally, and finds the caller that guard admitted
+ * even when a subclass of it overrides `getRequest`; `undefined` on a `@Public()` route.
  *
  * @example
  * ```ts
@@ -13,6 +14,6 @@ import type { AzurePrincipal } from '../token/azure-principal.js';
  * ```
  */
 export const AzureUser = createParamDecorator((field: keyof AzurePrincipal | undefined, context: ExecutionContext) => {
-  const user = getRequestOf(context)?.user as AzurePrincipal | undefined;
+  const user = principalOf(context);
   return field ? user?.[field] : user;
 });

@@ -2,7 +2,9 @@ import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { APP_PERMISSIONS_KEY, IS_PUBLIC_KEY, ROLES_KEY, SCOPES_KEY } from '../azure-auth.constants.js';
-import type { AzurePrincipal } from '../token/azure-principal.js';
+import { resolveAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import { bindPrincipal } from '../guards/execution-context.js';
+import { createPrincipal, type AzurePrincipal } from '../token/azure-principal.js';
 import { AppPermissions, AppPermissionsMetadata } from './app-permissions.decorator.js';
 import { AzureUser } from './azure-user.decorator.js';
 import { Public, PublicMetadata } from './public.decorator.js';
@@ -139,7 +141,13 @@ describe('@AzureUser', () => {
     return factory(data, context);
   }
 
-  const principal = { oid: 'the-oid', tid: 'the-tid', scopes: ['Todolist.Read'], appOnly: false } as unknown as AzurePrincipal;
+  const tid = '11111111-2222-4333-8444-555555555555';
+  const principal: AzurePrincipal = createPrincipal(
+    { aud: tid, iss: `https://login.microsoftonline.com/${tid}/v2.0`, exp: 4_000_000_000, sub: 's', oid: 'the-oid', scp: 'Todolist.Read' },
+    'the-tid',
+    '2.0',
+    resolveAzureAuthOptions({ tenantId: tid, clientId: tid }),
+  );
 
   function http(request: object): ExecutionContextHost {
     return new ExecutionContextHost([request, {}, () => undefined]);
@@ -173,6 +181,24 @@ describe('@AzureUser', () => {
     const host = new ExecutionContextHost([{ user: principal }, { user: principal }, { req: {} }, {}]);
     host.setType('graphql');
     expect(injected(AzureUser(), host)).toBeUndefined();
+  });
+
+  it('gives nothing for a request.user this module did not create (another guard put it there)', () => {
+    const impostor = { ...principal, appOnly: true, roles: ['Admin.All'] };
+    expect(injected(AzureUser(), http({ user: impostor }))).toBeUndefined();
+  });
+
+  it('finds the caller a guard admitted even when the guard read the request from elsewhere (a getRequest override)', () => {
+    const client = { handshake: { headers: {} } };
+    const context = new ExecutionContextHost([client, { event: 'subscribe' }, () => undefined]);
+    context.setType('ws');
+    // As AzureGuardBase.admit does with what its (overridden) getRequest returned.
+    bindPrincipal(context, client.handshake as never, principal);
+    const handlerContext = new ExecutionContextHost([client, { event: 'subscribe' }, () => undefined]);
+    handlerContext.setType('ws');
+    expect(injected(AzureUser(), handlerContext)).toBe(principal);
+    bindPrincipal(context, client.handshake as never, undefined);
+    expect(injected(AzureUser(), handlerContext)).toBeUndefined();
   });
 
   it('is undefined without an authenticated caller (a @Public route), over HTTP and GraphQL', () => {

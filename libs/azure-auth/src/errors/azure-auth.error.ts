@@ -51,7 +51,3 @@ function statusOf(reason: AzureAuthReason): AzureAuthStatus {
   if (reason === 'keys_unavailable') return 503;
   return FORBIDDEN.has(reason) ? 403 : 401;
 }
-
-export function isAzureAuthError(value: unknown): value is AzureAuthError {
-  return value instanceof AzureAuthError;
-}

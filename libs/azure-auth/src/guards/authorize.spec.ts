@@ -26,16 +26,20 @@ const base = (extra: Partial<AzureAccessTokenClaims>): AzureAccessTokenClaims =>
 });
 
 function user(extra: Partial<AzureAccessTokenClaims> = {}): AzurePrincipal {
-  return createPrincipal(base({ sub: 'user-sub', oid: 'user-oid', azp: spaClient, scp: 'Todolist.Read', idtyp: 'user', ...extra }), tenantId, '2.0');
+  return createPrincipal(base({ sub: 'user-sub', oid: 'user-oid', azp: spaClient, scp: 'Todolist.Read', idtyp: 'user', ...extra }), tenantId, '2.0', options());
 }
 
 function daemon(extra: Partial<AzureAccessTokenClaims> = {}): AzurePrincipal {
-  return createPrincipal(base({ sub: 'sp-oid', oid: 'sp-oid', azp: daemonClient, roles: ['Todolist.Read.All'], idtyp: 'app', ...extra }), tenantId, '2.0');
+  return createPrincipal(base({ sub: 'sp-oid', oid: 'sp-oid', azp: daemonClient, roles: ['Todolist.Read.All'], idtyp: 'app', ...extra }), tenantId, '2.0', options());
 }
+
+/** The same caller, as admitted by an authority with these settings (what authorization judges it by). */
+const admittedBy = (principal: AzurePrincipal, resolved: ResolvedAzureAuthOptions) =>
+  createPrincipal({ ...principal.claims }, principal.tid, principal.tokenVersion, resolved);
 
 function refusal(principal: AzurePrincipal, requirements: PermissionRequirements, resolved = options()): AzureAuthError {
   try {
-    authorize(principal, requirements, resolved);
+    authorize(admittedBy(principal, resolved), requirements);
   } catch (error) {
     expect(error).toBeInstanceOf(AzureAuthError);
     expect((error as AzureAuthError).status).toBe(403);
@@ -45,7 +49,7 @@ function refusal(principal: AzurePrincipal, requirements: PermissionRequirements
 }
 
 const admits = (principal: AzurePrincipal, requirements: PermissionRequirements, resolved = options()) =>
-  expect(() => authorize(principal, requirements, resolved)).not.toThrow();
+  expect(() => authorize(admittedBy(principal, resolved), requirements)).not.toThrow();
 
 describe('authorize', () => {
   describe('delegated scopes', () => {
@@ -188,9 +192,10 @@ describe('authorize', () => {
         base({ ver: '1.0', sub: 's', oid: 'o', appid: spaClient, scp: 'Todolist.Read', idtyp: 'user' }),
         tenantId,
         '1.0',
+        options(),
       );
       admits(v1, { scopes: ['Todolist.Read'] }, allowed());
-      const other = createPrincipal(base({ ver: '1.0', sub: 's', oid: 'o', appid: daemonClient, scp: 'Todolist.Read' }), tenantId, '1.0');
+      const other = createPrincipal(base({ ver: '1.0', sub: 's', oid: 'o', appid: daemonClient, scp: 'Todolist.Read' }), tenantId, '1.0', options());
       expect(refusal(other, { scopes: ['Todolist.Read'] }, allowed()).reason).toBe('client_not_allowed');
     });
   });
@@ -248,6 +253,6 @@ describe('isAppOnly', () => {
   it('is reflected in the principal', () => {
     expect(daemon().appOnly).toBe(true);
     expect(user().appOnly).toBe(false);
-    expect(createPrincipal(base({ sub: 'x', oid: 'x', roles: ['R'] }), tenantId, '2.0').appOnly).toBe(true);
+    expect(createPrincipal(base({ sub: 'x', oid: 'x', roles: ['R'] }), tenantId, '2.0', options()).appOnly).toBe(true);
   });
 });

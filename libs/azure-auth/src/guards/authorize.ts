@@ -1,6 +1,5 @@
-import type { ResolvedAuthority } from '../azure-auth.options.resolve.js';
 import { AzureAuthErrors } from '../errors/messages.js';
-import type { AzurePrincipal } from '../token/azure-principal.js';
+import { authorityOf, type AzurePrincipal } from '../token/azure-principal.js';
 
 /** What a route asks of its caller, read once per handler from the decorators. */
 export interface PermissionRequirements {
@@ -18,9 +17,13 @@ function holdsAny(granted: readonly string[], required: readonly string[]): bool
  * Decides whether a verified caller may use a route. A caller is judged by the requirements of its
  * own kind: an app-only token by `@AppPermissions` (any-of its `roles`); a user's token by
  * `@Scopes` (any-of its `scp`) and `@Roles` (any-of its `roles`), both when both are present. A
- * route with requirements only of the other kind refuses the caller. Throws 403 errors.
+ * route with requirements only of the other kind refuses the caller. The caller policies
+ * (client allow-list, guests, tokens without permissions) are those of the authority that admitted
+ * the token. Throws 403 errors; 401 for a `request.user` this module did not create.
  */
-export function authorize(principal: AzurePrincipal, requirements: PermissionRequirements, options: ResolvedAuthority): void {
+export function authorize(principal: AzurePrincipal, requirements: PermissionRequirements): void {
+  const options = authorityOf(principal);
+  if (!options) throw AzureAuthErrors.tokenMissing();
   if (options.allowedClientApps && !options.allowedClientApps.has(principal.clientId.toLowerCase())) {
     throw AzureAuthErrors.clientNotAllowed();
   }

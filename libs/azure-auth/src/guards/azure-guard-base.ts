@@ -1,19 +1,20 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { Reflector } from '@nestjs/core';
-import { getRequestOf, getResponseOf, type TransportObject } from './execution-context.js';
+import type { AzureAuthException } from '../errors/azure-auth.exception.js';
+import type { AzurePrincipal } from '../token/azure-principal.js';
+import { bindPrincipal, getRequestOf, getResponseOf, type TransportObject } from './execution-context.js';
+import type { AzureAuthRefusals } from './refusal.js';
 import { RouteRequirementsReader } from './route-requirements.js';
 
 /**
- * What the module's guards share: the route's requirements, read once per controller and handler,
- * and where a call's request and response are (HTTP and GraphQL as they come). For another
- * transport, extend a guard and override {@link getRequest} (and {@link getResponse}).
+ * What the module's guards share: the route's requirements, read once per controller and handler;
+ * where a call's request and response are (HTTP and GraphQL as they come); and how the caller is
+ * handed on, or taken away on a refusal. For another transport, extend a guard and override
+ * {@link getRequest} (and {@link getResponse}).
  */
 export abstract class AzureGuardBase {
-  protected readonly requirements: RouteRequirementsReader;
+  protected readonly requirements = new RouteRequirementsReader();
 
-  constructor(reflector: Reflector) {
-    this.requirements = new RouteRequirementsReader(reflector);
-  }
+  constructor(private readonly refusals: AzureAuthRefusals) {}
 
   /** The request that carries the `Authorization` header. Override for other transports. */
   protected getRequest(context: ExecutionContext): TransportObject | undefined {
@@ -23,5 +24,16 @@ export abstract class AzureGuardBase {
   /** Where refusals set `WWW-Authenticate` (and `Retry-After`). */
   protected getResponse(context: ExecutionContext): TransportObject | undefined {
     return getResponseOf(context);
+  }
+
+  /** Hands the caller, once every check passed, to `request.user` and `@AzureUser()`. */
+  protected admit(context: ExecutionContext, request: TransportObject, principal: AzurePrincipal): void {
+    bindPrincipal(context, request, principal);
+  }
+
+  /** The answer to a refusal; whatever caller the call carried is taken away first. */
+  protected refuse(failure: unknown, context: ExecutionContext, request: TransportObject | undefined, verified?: AzurePrincipal): AzureAuthException {
+    bindPrincipal(context, request, undefined);
+    return this.refusals.refuse(failure, request, this.getResponse(context), verified);
   }
 }

@@ -1,7 +1,9 @@
 import { type INestApplicationContext, type LoggerService } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { Test } from '@nestjs/testing';
+import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
 import { AzureAuthModule } from '../azure-auth.module.js';
+import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
 import type { AzureAuthModuleOptions } from '../azure-auth.options.js';
 import { AppPermissions } from '../decorators/app-permissions.decorator.js';
 import { Public } from '../decorators/public.decorator.js';
@@ -75,13 +77,17 @@ describe('AzurePermissionsGuard', () => {
     };
     const moduleRef = await Test.createTestingModule({ imports: [AzureAuthModule.forRoot(options)] }).setLogger(silent).compile();
     modules.push(moduleRef);
+    latestOptions = moduleRef.get<ResolvedAzureAuthOptions>(AZURE_AUTH_OPTIONS);
     return moduleRef.get(AzurePermissionsGuard);
   }
 
-  /** The principal an authentication guard would have put on the request for this emulator token. */
+  /** The settings of the module built last: the authority that admits the callers below. */
+  let latestOptions: ResolvedAzureAuthOptions;
+
+  /** The principal the module's authentication guard would have put on the request for this emulator token. */
   function principalOf(mint: MintOptions): AzurePrincipal {
     const claims = decodeJwtUnverified(entra.mintAccessToken(mint)).payload as unknown as AzureAccessTokenClaims;
-    return createPrincipal(claims, claims.tid as string, claims.ver === '1.0' ? '1.0' : '2.0');
+    return createPrincipal(claims, claims.tid as string, claims.ver === '1.0' ? '1.0' : '2.0', latestOptions);
   }
 
   function httpCall(route: Route, user?: unknown) {
@@ -119,6 +125,15 @@ describe('AzurePermissionsGuard', () => {
       for (const stranger of [{ id: 1, scopes: ['Todolist.Read'] }, 'user', true, { appOnly: 'false', scopes: ['Todolist.Read'] }]) {
         expect(refusal(guard, 'list', stranger)).toMatchObject({ status: 401, body: { reason: 'token_missing' } });
       }
+    });
+
+    it('refuses with 401 a request.user shaped like a principal that this module did not create', async () => {
+      const guard = await guardWith();
+      const real = principalOf({ scopes: ['Todolist.Read'] });
+      // Every field of a real caller, boolean appOnly included: still not one this module verified.
+      const lookalike = { ...real, scopes: [...real.scopes] };
+      expect(refusal(guard, 'list', lookalike)).toMatchObject({ status: 401, body: { reason: 'token_missing' } });
+      admits(guard, 'list', real);
     });
 
     it('lets a @Public route through without a caller', async () => {

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import { authorityOf, type AzurePrincipal } from '../token/azure-principal.js';
 
 /** A request or response object of any transport; only what the module touches is typed. */
 export type TransportObject = Record<string | symbol, unknown>;
@@ -40,4 +41,42 @@ export function setResponseHeader(response: TransportObject | undefined, name: s
   } else if (typeof response.setHeader === 'function' && !response.headersSent) {
     (response.setHeader as (n: string, v: string) => void).call(response, name, value);
   }
+}
+
+/**
+ * What a call's guard and its handler's parameters have in common, whatever object a guard's
+ * `getRequest` chose: the GraphQL context of the operation, else the call's first argument (the
+ * HTTP request, a WebSocket client).
+ */
+function callKey(context: ExecutionContext): object | undefined {
+  const key = context.getType<string>() === 'graphql' ? context.getArgByIndex<unknown>(2) : context.getArgByIndex<unknown>(0);
+  return typeof key === 'object' && key !== null ? key : undefined;
+}
+
+const principals = new WeakMap<object, AzurePrincipal>();
+
+/**
+ * Gives a call its caller (on `request.user`, and where `@AzureUser()` finds it), or takes it away
+ * (`undefined`) when the call is refused.
+ * @internal
+ */
+export function bindPrincipal(context: ExecutionContext, request: TransportObject | undefined, principal: AzurePrincipal | undefined): void {
+  if (request) request.user = principal;
+  const key = callKey(context);
+  if (!key) return;
+  if (principal) principals.set(key, principal);
+  else principals.delete(key);
+}
+
+/**
+ * The caller a guard of this module admitted for this call, even when a guard subclass read the
+ * request from elsewhere; else `request.user` if this module created it.
+ * @internal
+ */
+export function principalOf(context: ExecutionContext): AzurePrincipal | undefined {
+  const key = callKey(context);
+  const bound = key && principals.get(key);
+  if (bound) return bound;
+  const user = getRequestOf(context)?.user;
+  return authorityOf(user) ? (user as AzurePrincipal) : undefined;
 }

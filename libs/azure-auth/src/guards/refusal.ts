@@ -5,12 +5,15 @@ import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js'
 import { AzureAuthException } from '../errors/azure-auth.exception.js';
 import { toAzureAuthError } from '../errors/to-azure-auth-error.js';
 import { buildWwwAuthenticate } from '../errors/www-authenticate.js';
-import { extractBearerToken } from '../strategy/extract-bearer-token.js';
+import type { AzurePrincipal } from '../token/azure-principal.js';
 import { decodeJwt } from '../token/decode-jwt.js';
 import { setResponseHeader, type TransportObject } from './execution-context.js';
+import { extractBearerToken } from './extract-bearer-token.js';
 
-function safeString(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length <= 256 ? value : undefined;
+/** Claims as written in a token: short strings only, without control characters (they end up in logs). */
+function loggable(value: unknown): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  return typeof value === 'string' && value.length <= 256 ? value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '') : undefined;
 }
 
 /**
@@ -25,7 +28,8 @@ export class AzureAuthRefusals {
 
   constructor(@Inject(AZURE_AUTH_OPTIONS) private readonly options: ResolvedAzureAuthOptions) {}
 
-  refuse(failure: unknown, request: TransportObject | undefined, response: TransportObject | undefined): AzureAuthException {
+  /** `verified`: the caller, when the token verified and a permission or policy refused it. */
+  refuse(failure: unknown, request: TransportObject | undefined, response: TransportObject | undefined, verified?: AzurePrincipal): AzureAuthException {
     const [error, unexpected] = toAzureAuthError(failure);
     if (unexpected) {
       const cause = failure instanceof Error ? `${failure.name}: ${failure.message}` : typeof failure;
@@ -36,14 +40,12 @@ export class AzureAuthRefusals {
     const challenge = buildWwwAuthenticate(error, this.options.realm);
     if (challenge) setResponseHeader(response, 'WWW-Authenticate', challenge);
     if (error.retryAfterSeconds !== undefined) setResponseHeader(response, 'Retry-After', String(error.retryAfterSeconds));
-    if (this.options.onAuthFailure) this.notify(error, request);
+    if (this.options.onAuthFailure) this.notify(error, request, verified);
     return new AzureAuthException(error);
   }
 
-  private notify(error: AzureAuthFailureEvent['error'], request: TransportObject | undefined): void {
-    let claims: AzureAuthFailureEvent['claims'];
-    const user = request?.user as { claims?: Record<string, unknown> } | undefined;
-    let payload: Record<string, unknown> | undefined = user?.claims;
+  private notify(error: AzureAuthFailureEvent['error'], request: TransportObject | undefined, verified: AzurePrincipal | undefined): void {
+    let payload: Record<string, unknown> | undefined = verified?.claims;
     if (!payload) {
       const token = request ? extractBearerToken(request as never) : null;
       if (token && token.length <= this.options.maxTokenBytes) {
@@ -54,16 +56,15 @@ export class AzureAuthRefusals {
         }
       }
     }
-    if (payload) {
-      claims = {
-        tid: safeString(payload.tid),
-        oid: safeString(payload.oid),
-        clientId: safeString(payload.azp) ?? safeString(payload.appid),
-        aud: safeString(payload.aud),
-        iss: safeString(payload.iss),
-        ver: safeString(payload.ver),
-      };
-    }
+    const claims: AzureAuthFailureEvent['claims'] = payload && {
+      verified: verified !== undefined,
+      tid: loggable(payload.tid),
+      oid: loggable(payload.oid),
+      clientId: loggable(payload.azp) ?? loggable(payload.appid),
+      aud: loggable(payload.aud),
+      iss: loggable(payload.iss),
+      ver: loggable(payload.ver),
+    };
     try {
       this.options.onAuthFailure?.({ error, claims });
     } catch (hookError) {

@@ -1,4 +1,3 @@
-import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { AppPermissions } from '../decorators/app-permissions.decorator.js';
 import { Public } from '../decorators/public.decorator.js';
@@ -37,7 +36,7 @@ function contextFor(controller: new () => object, handler: string) {
   return context;
 }
 
-function read(controller: new () => object, handler: string, reader = new RouteRequirementsReader(new Reflector())) {
+function read(controller: new () => object, handler: string, reader = new RouteRequirementsReader()) {
   return reader.read(contextFor(controller, handler));
 }
 
@@ -63,12 +62,40 @@ describe('RouteRequirementsReader', () => {
   });
 
   it('gives one inherited handler the requirements of each controller, also once read (remembered per controller)', () => {
-    const reader = new RouteRequirementsReader(new Reflector());
+    const reader = new RouteRequirementsReader();
     for (let round = 0; round < 2; round++) {
       expect(read(GuardedController, 'inherits', reader).permissions.scopes).toEqual(['Todolist.Read']);
       expect(read(WriterController, 'inherits', reader).permissions.scopes).toEqual(['Todolist.ReadWrite']);
     }
     // The handler's own decorators still win in both controllers.
     expect(read(WriterController, 'daemonOnly', reader).permissions.appPermissions).toEqual(['Todolist.Read.All']);
+  });
+});
+
+/** A subclass of a @Public base that guards itself. */
+@Public()
+class OpenBaseController {
+  list() {}
+}
+
+@Scopes('Todolist.Read')
+class GuardedSubController extends OpenBaseController {}
+
+class UndecoratedSubController extends OpenBaseController {}
+
+describe('RouteRequirementsReader with inherited controllers', () => {
+  it("lets a subclass's own @Scopes win over a base class's @Public", () => {
+    expect(read(GuardedSubController, 'list')).toEqual({
+      isPublic: false,
+      permissions: { scopes: ['Todolist.Read'], roles: undefined, appPermissions: undefined },
+    });
+  });
+
+  it("does not mix a base class's @Roles into a subclass that states its own requirements", () => {
+    expect(read(WriterController, 'inherits').permissions).toEqual({ scopes: ['Todolist.ReadWrite'], roles: undefined, appPermissions: undefined });
+  });
+
+  it('gives a subclass without decorators of its own the nearest base class requirements', () => {
+    expect(read(UndecoratedSubController, 'list').isPublic).toBe(true);
   });
 });

@@ -1,5 +1,4 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { Reflector } from '@nestjs/core';
 import { AppPermissionsMetadata } from '../decorators/app-permissions.decorator.js';
 import { PublicMetadata } from '../decorators/public.decorator.js';
 import { RolesMetadata } from '../decorators/roles.decorator.js';
@@ -14,6 +13,24 @@ export interface RouteRequirements {
   readonly permissions: PermissionRequirements;
 }
 
+/** The metadata keys of our decorators. */
+const KEYS = DECORATORS.map((decorator) => decorator.KEY);
+
+/**
+ * Where a route's requirements are written: the handler when it states any; else the nearest class
+ * of the controller's inheritance chain that states any, with only its own decorators (a subclass's
+ * `@Scopes` is never mixed with, or overridden by, a base class's `@Public` or `@Roles`).
+ */
+function requirementsTarget(handler: object, controller: object): object | undefined {
+  if (KEYS.some((key) => Reflect.hasOwnMetadata(key, handler))) return handler;
+  for (let target: object | null = controller; target !== null && target !== Function.prototype; target = Object.getPrototypeOf(target) as object | null) {
+    if (KEYS.some((key) => Reflect.hasOwnMetadata(key, target as object))) return target;
+  }
+  return undefined;
+}
+
+const NONE: RouteRequirements = Object.freeze({ isPublic: false, permissions: Object.freeze({}) });
+
 /**
  * Reads the decorators of a handler once and remembers them: metadata does not change after
  * start, so the request path does no reflection.
@@ -22,8 +39,6 @@ export interface RouteRequirements {
 export class RouteRequirementsReader {
   // By controller, then handler: a handler inherited by two controllers may take each one's requirements.
   private readonly byRoute = new WeakMap<object, WeakMap<object, RouteRequirements>>();
-
-  constructor(private readonly reflector: Reflector) {}
 
   read(context: ExecutionContext): RouteRequirements {
     const handler = context.getHandler();
@@ -35,17 +50,17 @@ export class RouteRequirementsReader {
     }
     let requirements = byHandler.get(handler);
     if (!requirements) {
-      // A handler that states any requirement replaces the controller's requirements as a whole:
-      // mixing a controller's @Scopes with a handler's @AppPermissions would let the wrong caller in.
-      const target = DECORATORS.some((decorator) => this.reflector.get(decorator, handler) !== undefined) ? handler : controller;
-      requirements = {
-        isPublic: this.reflector.get(PublicMetadata, target) === true,
-        permissions: {
-          scopes: this.reflector.get(ScopesMetadata, target),
-          appPermissions: this.reflector.get(AppPermissionsMetadata, target),
-          roles: this.reflector.get(RolesMetadata, target),
-        },
-      };
+      const target = requirementsTarget(handler, controller);
+      requirements = target
+        ? {
+            isPublic: Reflect.getOwnMetadata(PublicMetadata.KEY, target) === true,
+            permissions: {
+              scopes: Reflect.getOwnMetadata(ScopesMetadata.KEY, target) as readonly string[] | undefined,
+              appPermissions: Reflect.getOwnMetadata(AppPermissionsMetadata.KEY, target) as readonly string[] | undefined,
+              roles: Reflect.getOwnMetadata(RolesMetadata.KEY, target) as readonly string[] | undefined,
+            },
+          }
+        : NONE;
       byHandler.set(handler, requirements);
     }
     return requirements;

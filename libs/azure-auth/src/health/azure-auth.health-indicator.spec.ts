@@ -1,6 +1,6 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type { JwksKeySet } from '../keys/jwks-key-set.js';
-import type { AzureTokenVerifier } from '../token/azure-token-verifier.js';
+import type { KeySource } from '../keys/key-source.js';
 import { AzureAuthHealthIndicator } from './azure-auth.health-indicator.js';
 
 const V2_KEYS = 'https://login.microsoftonline.com/contoso.onmicrosoft.com/discovery/v2.0/keys';
@@ -10,8 +10,8 @@ const V1_KEYS = 'https://login.microsoftonline.com/contoso.onmicrosoft.com/disco
 type KeySetState = Pick<JwksKeySet, 'jwksUri' | 'loaded' | 'ageMs' | 'size' | 'fetches'>;
 
 function indicatorWith(keySets: KeySetState[]): AzureAuthHealthIndicator {
-  const verifier = { keySetsInUse: () => keySets } as unknown as AzureTokenVerifier;
-  return new AzureAuthHealthIndicator(verifier, new HealthIndicatorService());
+  const keySource = { keySetsInUse: () => keySets } as unknown as KeySource;
+  return new AzureAuthHealthIndicator(keySource, new HealthIndicatorService());
 }
 
 const loaded = (jwksUri: string, ageMs: number): KeySetState => ({ jwksUri, loaded: true, ageMs, size: 2, fetches: 1 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
+import { KeySource } from '../keys/key-source.js';
 
 /** The state of one key set (one `jwks_uri`) as the health check reports it. */
 export type AzureAuthKeySetHealth = {
@@ -19,7 +19,7 @@ export type AzureAuthKeySetHealth = {
 // Types, not interfaces: terminus takes details as a Record, which interfaces do not satisfy.
 /** What the `azure_auth` entry of a health check carries besides its status. */
 export type AzureAuthHealthDetails = {
-  /** One entry per key set in use: one per accepted token version once the metadata is known. */
+  /** One entry per key set in use once the metadata is known (a workforce tenant: one set, for tokens of both versions; B2C: one per policy). */
   readonly keySets: AzureAuthKeySetHealth[];
   /** Why the check is down; absent when it is up. */
   readonly message?: string;
@@ -30,8 +30,8 @@ export type AzureAuthHealthDetails = {
  * loaded, down (with each set's state and age) before the first load or when a set never loaded.
  * It only reads the cache and never fetches, so a probe cannot add load on Entra.
  *
- * With `warmUp` (the default) the sets load at start; with `warmUp: false` each set loads with
- * the first token that needs it, and the check stays down until then.
+ * With `warmUp` (the default) the sets load at start; with `warmUp: false` they load with the
+ * first token that needs them, and the check stays down until then.
  *
  * Provide it in a module that imports both `TerminusModule` and `AzureAuthModule` (or registers
  * `AzureAuthModule` with `isGlobal`).
@@ -56,7 +56,7 @@ export type AzureAuthHealthDetails = {
 @Injectable()
 export class AzureAuthHealthIndicator {
   constructor(
-    private readonly verifier: AzureTokenVerifier,
+    private readonly keys: KeySource,
     private readonly healthIndicatorService: HealthIndicatorService,
   ) {}
 
@@ -66,7 +66,7 @@ export class AzureAuthHealthIndicator {
    */
   isHealthy<const Key extends string = 'azure_auth'>(key: Key = 'azure_auth' as Key): HealthIndicatorResult<Key> {
     const indicator = this.healthIndicatorService.check(key);
-    const keySets = this.verifier.keySetsInUse().map(
+    const keySets = this.keys.keySetsInUse().map(
       (set): AzureAuthKeySetHealth => ({
         jwksUri: set.jwksUri,
         loaded: set.loaded,

@@ -3,6 +3,9 @@ import type { Agent } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
 import jwksRsa from 'jwks-rsa';
 import { AzureAuthErrors } from '../errors/messages.js';
+import { SingleFlight } from './single-flight.js';
+
+export { FAILURE_BACKOFF_MS } from './single-flight.js';
 
 /** A verification key from the authority's JWKS, parsed once when the set is loaded. */
 export interface SigningKey {
@@ -33,9 +36,6 @@ interface Jwk {
   issuer?: unknown;
 }
 
-/** After a failed fetch, how long further fetches are refused outright. */
-export const FAILURE_BACKOFF_MS = 1000;
-
 /** Entra's keys are 2048-bit RSA; anything weaker in a key set is not used. */
 const MIN_MODULUS_BITS = 2048;
 
@@ -61,14 +61,12 @@ function toSigningKey(jwk: Jwk): SigningKey | undefined {
 export class JwksKeySet {
   private keys = new Map<string, SigningKey>();
   private loadedAt: number | undefined;
-  private inflight: Promise<void> | undefined;
   private lastUnknownKeyRefresh = Number.NEGATIVE_INFINITY;
-  private lastRefreshFailed = false;
-  private lastFailureAt: number | undefined;
-  private closed = false;
   private fetchCount = 0;
   private readonly client: jwksRsa.JwksClient;
   private readonly now: () => number;
+  private readonly flight: SingleFlight<void>;
+  private reason = '';
 
   constructor(
     readonly jwksUri: string,
@@ -83,11 +81,12 @@ export class JwksKeySet {
       requestAgent: config.agent,
     });
     this.now = config.now ?? Date.now;
+    this.flight = new SingleFlight(() => this.load(this.reason), this.now);
   }
 
   /** Stops background work: a fetch still under way finishes silently and nothing new starts. */
   close(): void {
-    this.closed = true;
+    this.flight.close();
   }
 
   /** Whether a key set has been loaded at least once. */
@@ -104,7 +103,7 @@ export class JwksKeySet {
     return this.keys.size;
   }
 
-  /** How many times the set was fetched (for diagnostics and tests). */
+  /** How many times the set was fetched, failed fetches included (health reports it). */
   get fetches(): number {
     return this.fetchCount;
   }
@@ -124,38 +123,28 @@ export class JwksKeySet {
     if (known) return known;
     if (!this.loaded) {
       await this.refreshOrUnavailable('first use');
+    } else if (this.flight.busy) {
+      // A refresh is already on its way: share it rather than refuse.
+      await this.refreshOrUnavailable('unknown kid');
     } else {
       const now = this.now();
-      if (this.inflight) {
-        // A refresh is already on its way: share it rather than refuse.
-        await this.refreshOrUnavailable('unknown kid');
-      } else if (now - this.lastUnknownKeyRefresh < this.config.unknownKeyRefreshIntervalMs && !this.lastRefreshFailed) {
+      // A failed refresh does not use up the interval (the 503 said "retry"): the failure
+      // back-off of the single flight spaces the retries instead.
+      if (now - this.lastUnknownKeyRefresh < this.config.unknownKeyRefreshIntervalMs && !this.flight.lastFailed) {
         throw AzureAuthErrors.signingKeyNotFound(false);
-      } else {
-        // A failed refresh does not use up the interval (the 503 said "retry"): the failure
-        // back-off in refresh() spaces the retries instead.
-        this.lastUnknownKeyRefresh = now;
-        await this.refreshOrUnavailable('unknown kid');
       }
+      this.lastUnknownKeyRefresh = now;
+      await this.refreshOrUnavailable('unknown kid');
     }
     const key = this.keys.get(kid);
     if (!key) throw AzureAuthErrors.signingKeyNotFound(false);
     return key;
   }
 
-  /**
-   * Loads the set now (single flight). Rejects when the fetch fails; the last good set stays. After
-   * a failure, further loads wait {@link FAILURE_BACKOFF_MS} so that an outage is not hammered.
-   */
+  /** Loads the set now (single flight). Rejects when the fetch fails; the last good set stays. */
   refresh(reason: string): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('closed'));
-    if (!this.inflight && this.lastFailureAt !== undefined && this.now() - this.lastFailureAt < FAILURE_BACKOFF_MS) {
-      return Promise.reject(new Error('the last fetch failed moments ago'));
-    }
-    this.inflight ??= this.load(reason).finally(() => {
-      this.inflight = undefined;
-    });
-    return this.inflight;
+    if (!this.flight.busy) this.reason = reason;
+    return this.flight.run();
   }
 
   private async refreshOrUnavailable(reason: string): Promise<void> {
@@ -181,17 +170,13 @@ export class JwksKeySet {
       const removed = [...this.keys.keys()].filter((kid) => !next.has(kid));
       this.keys = next;
       this.loadedAt = this.now();
-      this.lastRefreshFailed = false;
-      this.lastFailureAt = undefined;
       this.logger.log(`Loaded ${next.size} signing keys from ${this.jwksUri} (${reason}) in ${this.now() - started} ms`);
       if (removed.length > 0) {
         this.logger.log(`Signing keys removed by the authority: ${removed.join(', ')}`);
         this.config.onKeysRemoved?.(removed);
       }
     } catch (error) {
-      this.lastRefreshFailed = true;
-      this.lastFailureAt = this.now();
-      if (this.closed) throw error;
+      if (this.flight.isClosed) throw error;
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn(
         `Fetching signing keys from ${this.jwksUri} (${reason}) failed after ${this.now() - started} ms: ${message}` +

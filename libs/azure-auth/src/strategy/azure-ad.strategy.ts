@@ -1,38 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import passport from 'passport';
 import { Strategy as JwtStrategy, type StrategyOptionsWithRequest } from 'passport-jwt';
-import { AZURE_AD_STRATEGY, AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
-import { AzureAuthError } from '../errors/azure-auth.error.js';
+import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
 import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import { AzureAuthError } from '../errors/azure-auth.error.js';
+import { extractBearerToken, type RequestWithHeaders } from '../guards/extract-bearer-token.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
-import { AzureTokenVerifier, type PendingToken } from '../token/azure-token-verifier.js';
-import type { AzureAccessTokenClaims } from '../token/claims.js';
-import { extractBearerToken } from './extract-bearer-token.js';
-
-/** Where the key provider leaves its decision for `validate` on the same request. */
-const PENDING = Symbol('azure-auth:pending');
-
-interface RequestWithPending {
-  [PENDING]?: PendingToken;
-}
+import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
 
 /**
  * passport-jwt's options for Entra: the bearer header only, RS256 only, the key chosen by the
- * verifier (never by `jku`, `x5u`, `jwk` or `x5c`), lifetime with the configured skew.
+ * verifier from the module's key source (never by `jku`, `x5u`, `jwk` or `x5c`), lifetime with the
+ * configured skew.
  * @internal
  */
 export function buildJwtStrategyOptions(options: ResolvedAzureAuthOptions, verifier: AzureTokenVerifier): StrategyOptionsWithRequest {
   return {
     jwtFromRequest: extractBearerToken as StrategyOptionsWithRequest['jwtFromRequest'],
-    secretOrKeyProvider: (request: unknown, rawJwtToken: string, done: (error: unknown, key?: string) => void) => {
-      new Promise<PendingToken>((resolve) => resolve(verifier.selectKey(rawJwtToken))).then(
-        (pending) => {
-          (request as RequestWithPending)[PENDING] = pending;
-          // jsonwebtoken takes a KeyObject as it is: parsed once per key set, not per request.
-          done(null, pending.key.publicKey as unknown as string);
-        },
-        (error: unknown) => done(error),
-      );
+    secretOrKeyProvider: (_request: unknown, rawJwtToken: string, done: (error: unknown, key?: string) => void) => {
+      // jsonwebtoken takes the KeyObject as it is: parsed once per key set, not per request.
+      verifier.signingKeyFor(rawJwtToken).then((key) => done(null, key as unknown as string), done);
     },
     passReqToCallback: true,
     algorithms: ['RS256'],
@@ -41,22 +29,34 @@ export function buildJwtStrategyOptions(options: ResolvedAzureAuthOptions, verif
 }
 
 /**
- * The passport strategy `'azure-ad'` (for `AzurePassportAuthGuard`, `AuthGuard('azure-ad')` and
- * `passport.authenticate`): passport-jwt, with jsonwebtoken checking the signature against the key
- * set's `KeyObject`, Entra's rules around it, and a fast path for tokens that verified before.
- * `AzureAuthGuard` runs the same rules without passport, in one pass (`AzureTokenVerifier.verify`).
+ * The passport strategy (named `'azure-ad'` unless `strategyName` says otherwise), for
+ * `AzurePassportAuthGuard`, `AuthGuard('azure-ad')` and `passport.authenticate`: passport-jwt, with
+ * the key from the module's key source and jsonwebtoken checking the signature, then the same
+ * rules and cache as `AzureAuthGuard` (`AzureTokenVerifier`). A token that verified before skips
+ * passport-jwt.
  */
 @Injectable()
-export class AzureAdStrategy extends PassportStrategy(JwtStrategy, AZURE_AD_STRATEGY) {
+export class AzureAdStrategy extends PassportStrategy(JwtStrategy) {
+  /** This strategy alone, under its name, for {@link authenticateWithPassport}: passport's own names are global to the process. */
+  readonly authenticator = new passport.Passport();
+
   constructor(
     @Inject(AZURE_AUTH_OPTIONS) options: ResolvedAzureAuthOptions,
     private readonly verifier: AzureTokenVerifier,
   ) {
     super(buildJwtStrategyOptions(options, verifier));
+    this.name = options.strategyName;
+    passport.use(this.name, this);
+    this.authenticator.use(this.name, this);
+  }
+
+  /** Registration waits for the constructor (above), where the configured name is known. */
+  getPassportInstance(): passport.PassportStatic {
+    return { use: () => undefined } as unknown as passport.PassportStatic;
   }
 
   override authenticate(request: Parameters<JwtStrategy['authenticate']>[0], options?: object): void {
-    const token = extractBearerToken(request as never);
+    const token = extractBearerToken(request as RequestWithHeaders);
     if (token !== null) {
       let cached: AzurePrincipal | undefined;
       try {
@@ -66,22 +66,37 @@ export class AzureAdStrategy extends PassportStrategy(JwtStrategy, AZURE_AD_STRA
       }
       if (cached) return this.success(cached);
     }
-    // A refusal found after the signature check (in validate) fails this request; passport-jwt
-    // would report it as an error, which AuthGuard('azure-ad') turns into a 500. `this` is the
-    // object passport derived for this request, so the override is this request's alone.
-    const error = this.error.bind(this);
-    this.error = (failure: Error) => (failure instanceof AzureAuthError ? this.fail(failure as never, failure.status) : error(failure));
     super.authenticate(request, options);
   }
 
   /**
-   * After jsonwebtoken verified the signature. The claims checked are those decoded when the key
-   * was chosen: the same bytes (duplicate members are refused, so both parsers read them alike).
+   * After jsonwebtoken verified the signature: the verifier's rules on the same token. A refusal is
+   * a passport failure carrying the module's error (`[false, error]`), never an error, which
+   * `AuthGuard` would turn into a 500.
    */
-  validate(request: RequestWithPending, _payload: AzureAccessTokenClaims): AzurePrincipal | Promise<AzurePrincipal> {
-    const pending = request[PENDING];
-    request[PENDING] = undefined;
-    if (!pending) throw new Error('validate() ran without a key decision');
-    return this.verifier.complete(pending);
+  async validate(request: RequestWithHeaders): Promise<AzurePrincipal | [false, AzureAuthError]> {
+    try {
+      return await this.verifier.verifySignedByPassport(extractBearerToken(request) ?? '');
+    } catch (error) {
+      if (error instanceof AzureAuthError) return [false, error];
+      throw error;
+    }
   }
+}
+
+/**
+ * Runs a request through the strategy with passport, as `passport.authenticate` middleware would,
+ * and answers with the caller, or rejects with what passport reported (the module's error for
+ * every refusal the verifier made). Shared by `AzurePassportAuthGuard` and the token doctor.
+ * @internal
+ */
+export function authenticateWithPassport(strategy: AzureAdStrategy, request: object, response: object = {}): Promise<AzurePrincipal> {
+  return new Promise((resolve, reject) => {
+    const middleware = strategy.authenticator.authenticate(strategy.name, { session: false }, (error: unknown, user: AzurePrincipal | false, info: unknown) => {
+      if (error) reject(error);
+      else if (!user) reject(info);
+      else resolve(user);
+    });
+    middleware(request, response, (error: unknown) => reject(error));
+  });
 }

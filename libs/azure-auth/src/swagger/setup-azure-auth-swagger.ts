@@ -1,6 +1,6 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { GUARDS_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { DECORATORS, DocumentBuilder, SwaggerModule, type OpenAPIObject, type SecurityRequirementObject, type SecuritySchemeObject, type SwaggerCustomOptions } from '@nestjs/swagger';
 import { AZURE_AUTH_OPTIONS, DEFAULT_AUTHORITY_HOST } from '../azure-auth.constants.js';
@@ -137,7 +137,7 @@ function collectRoutes(app: INestApplication, securedByDefault: boolean): Route[
   const discovery = new DiscoveryService(app.get(ModulesContainer));
   const scanner = new MetadataScanner();
   // The guard's own reader, so the document says what the guard enforces (handler-first, @Public wins).
-  const reader = new RouteRequirementsReader(new Reflector());
+  const reader = new RouteRequirementsReader();
   const routes: Route[] = [];
   for (const { metatype } of discovery.getControllers()) {
     if (typeof metatype !== 'function') continue;

@@ -1,4 +1,5 @@
 import type { AzureTokenVersion } from '../azure-auth.options.js';
+import type { ResolvedAuthority } from '../azure-auth.options.resolve.js';
 import type { AzureAccessTokenClaims } from './claims.js';
 
 /** The verified caller, as handlers receive it through `@AzureUser()` (and `request.user`). */
@@ -26,41 +27,82 @@ export interface AzurePrincipal {
   readonly username?: string;
   /** Expiry, seconds since the epoch. */
   readonly expiresAt: number;
-  /** All claims of the verified token. */
+  /** All claims of the verified token, frozen to the last nested value (one caller object serves every request with its token). */
   readonly claims: Readonly<AzureAccessTokenClaims>;
 }
 
-/** App-only: `idtyp` says so, or, without `idtyp`, there is no `scp` and `oid` equals `sub`. */
-export function isAppOnly(claims: AzureAccessTokenClaims): boolean {
-  if (claims.idtyp === 'app') return true;
-  if (claims.idtyp === 'user') return false;
-  return claims.scp === undefined && claims.oid !== undefined && claims.oid === claims.sub;
-}
+/** Claims only a user's token carries: a token with any of them was not issued to an application alone. */
+const USER_CLAIMS = ['auth_time', 'name', 'preferred_username', 'upn', 'unique_name', 'emails', 'given_name', 'family_name', 'amr'] as const;
 
-export function isGuest(claims: AzureAccessTokenClaims): boolean {
-  return claims.acct === 1 || (typeof claims.idp === 'string' && claims.idp !== claims.iss);
+/**
+ * App-only (client credentials, no signed-in user), from what the token proves. `idtyp` (an
+ * optional claim) says so outright. Workforce tenants: no `scp` and `oid` equal to `sub`. B2C and
+ * External ID: there `sub` is the user's object id by default, so `oid == sub` proves nothing; a
+ * token is app-only only when the client authenticated with a secret or certificate
+ * (`azpacr`/`appidacr` 1 or 2), there is no `scp`, and no user claim.
+ */
+export function isAppOnly(claims: AzureAccessTokenClaims, customAuthority = false): boolean {
+  if (claims.idtyp === 'app') return true;
+  if (claims.idtyp !== undefined || claims.scp !== undefined) return false;
+  if (!customAuthority) return claims.oid !== undefined && claims.oid === claims.sub;
+  const clientAuthentication = claims.azpacr ?? claims.appidacr;
+  if (clientAuthentication !== '1' && clientAuthentication !== '2') return false;
+  for (const claim of USER_CLAIMS) if (claims[claim] !== undefined) return false;
+  return true;
 }
 
 /**
- * Builds the principal from claims whose shapes were already checked. In B2C and External ID
- * (`customAuthority`) `idp` names a social or federated identity provider, not a home tenant, so
- * only `acct` marks a guest there.
+ * A guest: `acct` 1, or (workforce) an `idp` other than the issuer. In B2C and External ID `idp`
+ * names a social or federated identity provider, not a home tenant, so only `acct` counts there.
  */
-export function createPrincipal(claims: AzureAccessTokenClaims, tenantId: string, version: AzureTokenVersion, customAuthority = false): AzurePrincipal {
-  const appOnly = isAppOnly(claims);
-  return Object.freeze({
+export function isGuest(claims: AzureAccessTokenClaims, customAuthority = false): boolean {
+  if (claims.acct === 1) return true;
+  return !customAuthority && typeof claims.idp === 'string' && claims.idp !== claims.iss;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const entry of Object.values(value)) deepFreeze(entry);
+  }
+  return value;
+}
+
+/** Who issued a principal's token, kept where only this module reads it. */
+const authorities = new WeakMap<object, ResolvedAuthority>();
+
+/**
+ * Builds the principal from claims whose shapes were already checked, for the authority whose
+ * rules admitted the token. Frozen, claims included, to the last nested value.
+ * @internal
+ */
+export function createPrincipal(claims: AzureAccessTokenClaims, tenantId: string, version: AzureTokenVersion, authority: ResolvedAuthority): AzurePrincipal {
+  const custom = authority.customAuthority;
+  const appOnly = isAppOnly(claims, custom);
+  const principal: AzurePrincipal = Object.freeze({
     oid: claims.oid ?? '',
     tid: tenantId,
     sub: claims.sub ?? '',
     scopes: Object.freeze(claims.scp ? claims.scp.split(' ').filter(Boolean) : []),
     roles: Object.freeze(claims.roles ? [...claims.roles] : []),
     appOnly,
-    guest: !appOnly && (customAuthority ? claims.acct === 1 : isGuest(claims)),
+    guest: !appOnly && isGuest(claims, custom),
     tokenVersion: version,
     clientId: (version === '2.0' ? claims.azp : claims.appid) ?? claims.azp ?? claims.appid ?? '',
     name: claims.name,
     username: claims.preferred_username ?? claims.upn ?? claims.unique_name,
     expiresAt: claims.exp,
-    claims: Object.freeze(claims),
+    claims: deepFreeze(claims),
   });
+  authorities.set(principal, authority);
+  return principal;
+}
+
+/**
+ * The settings of the authority that admitted a principal: what authorization judges it by.
+ * `undefined` for anything this module did not create (another guard's `request.user`).
+ * @internal
+ */
+export function authorityOf(principal: unknown): ResolvedAuthority | undefined {
+  return typeof principal === 'object' && principal !== null ? authorities.get(principal) : undefined;
 }

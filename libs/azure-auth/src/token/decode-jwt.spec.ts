@@ -60,6 +60,19 @@ describe('decodeJwt', () => {
     expect(reasonOf(token)).toBe('malformed_token');
   });
 
+  /** The same token with one character re-spelled above U+00FF, keeping its low byte. */
+  const respelled = (token: string, at: number) => token.slice(0, at) + String.fromCharCode(0x100 + token.charCodeAt(at)) + token.slice(at + 1);
+
+  it.each([
+    ['the header', 0],
+    ['the payload', header.length + 1],
+    ['the signature', header.length + payload.length + 2],
+  ])('refuses a character above U+00FF whose low byte is base64url, in %s', (_name, at) => {
+    const token = `${header}.${payload}.${signature}`;
+    expect(reasonOf(token)).toBeUndefined();
+    expect(reasonOf(respelled(token, at))).toBe('malformed_token');
+  });
+
   it('refuses a header that is not JSON', () => {
     expect(reasonOf(`${b64('not json')}.${payload}.${signature}`)).toBe('malformed_token');
   });

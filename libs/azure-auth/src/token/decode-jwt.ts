@@ -133,6 +133,10 @@ function decodeHeader(segment: string): JwtHeader {
  * characters never reach the verifier).
  */
 export function decodeJwt(token: string): DecodedJwt {
+  // Node's base64url decoder reads a character above U+00FF by its low byte: 'Ł' (U+0141) would
+  // pass for 'A', and one token have many spellings. A string with any non-ASCII character is
+  // longer in UTF-8 than in characters (a native count; ASCII outside the alphabet is caught below).
+  if (Buffer.byteLength(token, 'utf8') !== token.length) throw AzureAuthErrors.malformed('characters outside base64url');
   const first = token.indexOf('.');
   const second = first < 0 ? -1 : token.indexOf('.', first + 1);
   if (first <= 0 || second < 0 || token.indexOf('.', second + 1) >= 0) {

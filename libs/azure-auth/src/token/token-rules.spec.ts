@@ -5,15 +5,30 @@ import type { SigningKey } from '../keys/jwks-key-set.js';
 import type { DiscoveredAuthority, IssuerRoute } from '../metadata/authority-metadata.js';
 import type { AzureAccessTokenClaims, JwtHeader } from './claims.js';
 import {
+  checkAlgorithm,
   checkAudience,
-  checkClaimShapes,
+  checkClaimTypes as checkClaimShapes,
+  checkIssuer,
   checkKeyIssuer,
   checkLifetime,
+  checkNotForGraph,
+  checkPolicy,
   checkTenant,
+  checkVersion,
   isGraphToken,
-  routeToken,
-  type TokenRoute,
+  type IssuedBy,
 } from './token-rules.js';
+
+type TokenRoute = IssuedBy & { readonly kid: string };
+
+/** The rules that place a token before its key, in the verifier's order. */
+function routeToken(h: JwtHeader, p: AzureAccessTokenClaims, a: DiscoveredAuthority, o: ResolvedAzureAuthOptions): TokenRoute {
+  const withOptions = { ...a, options: o };
+  checkNotForGraph(h, p, o.clientId);
+  const kid = checkAlgorithm(h, o);
+  const issued = checkIssuer(p, checkVersion(p, o), withOptions);
+  return { ...issued, route: checkPolicy(p, issued, withOptions), kid };
+}
 
 const tenantId = '11111111-2222-4333-8444-555555555555';
 const otherTenant = '99999999-8888-4777-8666-555555555555';
@@ -31,7 +46,7 @@ function authority(v2Template: string | undefined, v1Template: string | undefine
   const routes: IssuerRoute[] = [];
   if (v2Template) routes.push({ version: '2.0', issuerTemplate: v2Template, keys: {} as never });
   if (v1Template) routes.push({ version: '1.0', issuerTemplate: v1Template, keys: {} as never });
-  return { routes, v2IssuerTemplate: v2Template, fetchedAt: 0 };
+  return { options: options(), routes, v2IssuerTemplate: v2Template, fetchedAt: 0 };
 }
 
 const single = authority(v2Issuer(tenantId), v1Issuer(tenantId));

@@ -1,24 +1,39 @@
 import type { AzureTokenVersion } from '../azure-auth.options.js';
 import type { ResolvedAuthority } from '../azure-auth.options.resolve.js';
-import { isGuid } from '../shared/guid.js';
 import { CONSUMERS_TENANT_ID, GRAPH_AUDIENCES } from '../azure-auth.constants.js';
 import { AzureAuthErrors } from '../errors/messages.js';
 import type { SigningKey } from '../keys/jwks-key-set.js';
-import { fillIssuer, tenantOfIssuer } from '../metadata/issuer.js';
 import type { DiscoveredAuthority, IssuerRoute } from '../metadata/authority-metadata.js';
+import { fillIssuer, TENANT_PLACEHOLDER, tenantOfIssuer } from '../metadata/issuer.js';
+import { isGuid } from '../shared/guid.js';
 import type { AzureAccessTokenClaims, JwtHeader } from './claims.js';
 
-/** Where an unverified token says it comes from, once that was found acceptable. */
-export interface TokenRoute {
-  readonly version: AzureTokenVersion;
+/**
+ * Entra's rules for an access token, one function each. `AzureTokenVerifier` calls them in this
+ * file's order: before the key is looked up (Graph, claim types, authority, lifetime, algorithm,
+ * version, issuer, policy), then on the key (key issuer), and after the RS256 signature check
+ * (audience, tenant). Each throws an `AzureAuthError` naming what failed.
+ */
+
+/** Where a token's issuer places it: the metadata route whose keys must have signed it, and its tenant. */
+export interface IssuedBy {
   readonly route: IssuerRoute;
+  readonly version: AzureTokenVersion;
   readonly issuer: string;
+  /** The token's tenant, lower case. */
   readonly tenantId: string;
-  readonly kid: string;
 }
 
 /** kids in Entra's key sets are short; a longer one cannot match and is not looked up. */
 const MAX_KID_LENGTH = 256;
+
+/**
+ * A token for Microsoft Graph (a `nonce` in its header, or Graph as its audience) can be verified
+ * by Graph alone: the client asked for the wrong scope, and saying so beats "invalid signature".
+ */
+export function checkNotForGraph(header: JwtHeader, payload: AzureAccessTokenClaims, clientId: string): void {
+  if (isGraphToken(header, payload)) throw AzureAuthErrors.graphToken(clientId);
+}
 
 /** A token for Microsoft Graph: its header carries a `nonce`, or its audience is Graph. */
 export function isGraphToken(header: JwtHeader, payload: AzureAccessTokenClaims): boolean {
@@ -26,72 +41,6 @@ export function isGraphToken(header: JwtHeader, payload: AzureAccessTokenClaims)
   const { aud } = payload;
   if (typeof aud === 'string') return GRAPH_AUDIENCES.has(aud.toLowerCase());
   return Array.isArray(aud) && aud.some((entry) => typeof entry === 'string' && GRAPH_AUDIENCES.has(entry.toLowerCase()));
-}
-
-/**
- * Checks what must hold before any key is looked up, and finds the metadata route (issuer and
- * keys) the token belongs to. Nothing from the header but `kid` is used, and only as a map key.
- */
-export function routeToken(
-  header: JwtHeader,
-  payload: AzureAccessTokenClaims,
-  authority: DiscoveredAuthority,
-  options: ResolvedAuthority,
-): TokenRoute {
-  if (isGraphToken(header, payload)) throw AzureAuthErrors.graphToken(options.clientId);
-  if (header.alg !== 'RS256') throw AzureAuthErrors.unsupportedAlgorithm(header.alg);
-  if (header.crit !== undefined) throw AzureAuthErrors.malformed('critical header parameters are not supported');
-  const { kid } = header;
-  if (typeof kid !== 'string' || kid.length === 0) throw AzureAuthErrors.malformed('kid is missing or not a string');
-  if (kid.length > MAX_KID_LENGTH) throw AzureAuthErrors.signingKeyNotFound(options.appSpecificSigningKeys);
-
-  const { ver, iss } = payload;
-  if (ver !== '1.0' && ver !== '2.0') throw AzureAuthErrors.invalidClaims('ver');
-  if (!options.acceptedTokenVersions.has(ver)) {
-    throw AzureAuthErrors.versionNotAccepted(ver, [...options.acceptedTokenVersions]);
-  }
-  if (typeof iss !== 'string') throw AzureAuthErrors.invalidClaims('iss');
-  // Workforce tokens carry tid; B2C tokens may not, and their issuer names the tenant instead.
-  const tid = payload.tid ?? (options.customAuthority ? tenantOfIssuer(iss) : undefined);
-  if (!isGuid(tid)) throw AzureAuthErrors.invalidClaims('tid');
-
-  // Plain loops: this runs for every new token, and closures here would be built each time.
-  let firstMatch: IssuerRoute | undefined;
-  let route: IssuerRoute | undefined;
-  let policies = false;
-  for (const candidate of authority.routes) {
-    if (fillIssuer(candidate.issuerTemplate, tid) !== iss) continue;
-    firstMatch ??= candidate;
-    if (candidate.policy !== undefined) policies = true;
-    if (route === undefined && (candidate.version === undefined || candidate.version === ver)) route = candidate;
-  }
-  if (!firstMatch) throw AzureAuthErrors.invalidIssuer(issuerHint(iss, authority));
-  if (!route) {
-    throw AzureAuthErrors.invalidIssuer(`The issuer is that of a v${firstMatch.version} token but the token says ver ${ver}.`);
-  }
-  if (policies) route = policyRoute(payload, authority, tid, iss);
-  // A concrete issuer names the tenant; the token's tid must be that tenant.
-  if (tenantOfIssuer(iss) !== tid.toLowerCase()) throw AzureAuthErrors.invalidIssuer('The token\'s iss and tid name different tenants.');
-  return { version: ver, route, issuer: iss, tenantId: tid.toLowerCase(), kid };
-}
-
-/** B2C: of the routes with the token's issuer, the one of its policy (`tfp`, else `acr`). */
-function policyRoute(payload: AzureAccessTokenClaims, authority: DiscoveredAuthority, tid: string, iss: string): IssuerRoute {
-  const policy = typeof payload.tfp === 'string' ? payload.tfp : typeof payload.acr === 'string' ? payload.acr : undefined;
-  const wanted = policy?.toLowerCase();
-  for (const candidate of authority.routes) {
-    if (candidate.policy !== undefined && candidate.policy.toLowerCase() === wanted && fillIssuer(candidate.issuerTemplate, tid) === iss) return candidate;
-  }
-  throw AzureAuthErrors.invalidIssuer('The token\'s policy (tfp/acr) is not one of the policies this API accepts.');
-}
-
-function issuerHint(iss: string, authority: DiscoveredAuthority): string | undefined {
-  const tokenTenant = tenantOfIssuer(iss);
-  for (const route of authority.routes) {
-    const ours = tenantOfIssuer(route.issuerTemplate);
-    if (ours && tokenTenant && ours !== tokenTenant) return 'The token was issued by another tenant than the one this API trusts (tenantId).';
-  }
-  return undefined;
 }
 
 function isFiniteNumber(value: unknown): value is number {
@@ -107,7 +56,7 @@ const NUMBER_CLAIMS = ['nbf', 'iat'] as const;
 const STRING_CLAIMS = ['sub', 'oid', 'azp', 'appid', 'scp', 'idtyp', 'idp'] as const;
 
 /** Claims the module relies on must have Entra's types; anything else is refused, never coerced. */
-export function checkClaimShapes(payload: AzureAccessTokenClaims): void {
+export function checkClaimTypes(payload: AzureAccessTokenClaims): void {
   if (!isFiniteNumber(payload.exp)) throw AzureAuthErrors.invalidClaims('exp');
   for (const claim of NUMBER_CLAIMS) {
     if (payload[claim] !== undefined && !isFiniteNumber(payload[claim])) throw AzureAuthErrors.invalidClaims(claim);
@@ -119,35 +68,29 @@ export function checkClaimShapes(payload: AzureAccessTokenClaims): void {
   if (payload.roles !== undefined && !isStringArray(payload.roles)) throw AzureAuthErrors.invalidClaims('roles');
 }
 
-/** `aud` is one accepted audience (or, when allowed, an array of accepted audiences). */
-export function checkAudience(aud: unknown, options: ResolvedAuthority): void {
-  if (typeof aud === 'string') {
-    if (!options.audiences.has(aud)) throw AzureAuthErrors.invalidAudience([...options.audiences]);
-    return;
-  }
-  if (Array.isArray(aud)) {
-    if (!options.allowMultipleAudiences) throw AzureAuthErrors.invalidClaims('aud');
-    if (aud.length === 0 || !aud.every((entry) => typeof entry === 'string' && options.audiences.has(entry))) {
-      throw AzureAuthErrors.invalidAudience([...options.audiences]);
-    }
-    return;
-  }
-  throw AzureAuthErrors.invalidClaims('aud');
-}
-
 /**
- * The key that verified the token must belong to the token's tenant and cloud: its `issuer`
- * (v2 keys) filled with `tid` must be the v2 issuer of that tenant.
+ * Several authorities: the one whose metadata names the token's (unverified) issuer; only its
+ * keys and rules apply from here on, so one authority's key never verifies another's token. An
+ * exact issuer wins over a `{tenantid}` template, so a tenant's own entry (with its own policies)
+ * is never shadowed by a multi-tenant entry that also matches. `unavailable`: why an authority
+ * could not be discovered, the answer for a token that matches none of the others.
  */
-export function checkKeyIssuer(key: SigningKey, route: TokenRoute, authority: DiscoveredAuthority): void {
-  if (key.issuer === undefined) return;
-  // Entra publishes the same keys for v1 and v2; a v1 token's key names the v2 issuer of its tenant.
-  const v2Issuer =
-    route.version === '2.0' || route.route.version === undefined
-      ? route.issuer
-      : authority.v2IssuerTemplate && fillIssuer(authority.v2IssuerTemplate, route.tenantId);
-  if (!v2Issuer) return;
-  if (fillIssuer(key.issuer, route.tenantId) !== v2Issuer) throw AzureAuthErrors.signingKeyIssuerMismatch();
+export function selectAuthority(authorities: readonly DiscoveredAuthority[], payload: AzureAccessTokenClaims, unavailable?: unknown): DiscoveredAuthority {
+  if (authorities.length === 1 && unavailable === undefined) return authorities[0];
+  const { iss } = payload;
+  if (typeof iss !== 'string') throw AzureAuthErrors.invalidClaims('iss');
+  const tid = payload.tid ?? tenantOfIssuer(iss);
+  let templateMatch: DiscoveredAuthority | undefined;
+  for (const authority of authorities) {
+    for (const route of authority.routes) {
+      if (fillIssuer(route.issuerTemplate, tid) !== iss) continue;
+      if (!route.issuerTemplate.includes(TENANT_PLACEHOLDER)) return authority;
+      templateMatch ??= authority;
+    }
+  }
+  if (templateMatch) return templateMatch;
+  if (unavailable !== undefined) throw unavailable;
+  throw AzureAuthErrors.invalidIssuer('The token comes from none of the authorities this API trusts.');
 }
 
 /**
@@ -169,7 +112,108 @@ export function checkLifetime(payload: AzureAccessTokenClaims, nowSeconds: numbe
 }
 
 /**
- * Multi-tenant APIs decide which tenants they trust; a single-tenant route already did. Answers at
+ * RS256 only, no critical extensions, and a `kid` to look the key up by. Nothing else in the
+ * header is read: `jku`, `x5u`, `jwk` and `x5c` never choose a key.
+ */
+export function checkAlgorithm(header: JwtHeader, options: ResolvedAuthority): string {
+  if (header.alg !== 'RS256') throw AzureAuthErrors.unsupportedAlgorithm(header.alg);
+  if (header.crit !== undefined) throw AzureAuthErrors.malformed('critical header parameters are not supported');
+  const { kid } = header;
+  if (typeof kid !== 'string' || kid.length === 0) throw AzureAuthErrors.malformed('kid is missing or not a string');
+  if (kid.length > MAX_KID_LENGTH) throw AzureAuthErrors.signingKeyNotFound(options.appSpecificSigningKeys);
+  return kid;
+}
+
+/** `ver` is Entra's `1.0` or `2.0`, and one this API accepts (set by its app registration). */
+export function checkVersion(payload: AzureAccessTokenClaims, options: ResolvedAuthority): AzureTokenVersion {
+  const { ver } = payload;
+  if (ver !== '1.0' && ver !== '2.0') throw AzureAuthErrors.invalidClaims('ver');
+  if (!options.acceptedTokenVersions.has(ver)) throw AzureAuthErrors.versionNotAccepted(ver, [...options.acceptedTokenVersions]);
+  return ver;
+}
+
+/**
+ * `iss` is exactly the issuer the authority's metadata names for the token's version (a
+ * `{tenantid}` template filled with the token's `tid`), and names the same tenant as `tid`.
+ */
+export function checkIssuer(payload: AzureAccessTokenClaims, version: AzureTokenVersion, authority: DiscoveredAuthority): IssuedBy {
+  const { iss } = payload;
+  if (typeof iss !== 'string') throw AzureAuthErrors.invalidClaims('iss');
+  // Workforce tokens carry tid; B2C tokens may not, and their issuer names the tenant instead.
+  const tid = payload.tid ?? (authority.options.customAuthority ? tenantOfIssuer(iss) : undefined);
+  if (!isGuid(tid)) throw AzureAuthErrors.invalidClaims('tid');
+  // Plain loops: this runs for every new token, and closures here would be built each time.
+  let firstMatch: IssuerRoute | undefined;
+  let route: IssuerRoute | undefined;
+  for (const candidate of authority.routes) {
+    if (fillIssuer(candidate.issuerTemplate, tid) !== iss) continue;
+    firstMatch ??= candidate;
+    if (route === undefined && (candidate.version === undefined || candidate.version === version)) route = candidate;
+  }
+  if (!firstMatch) throw AzureAuthErrors.invalidIssuer(issuerHint(iss, authority));
+  if (!route) throw AzureAuthErrors.invalidIssuer(`The issuer is that of a v${firstMatch.version} token but the token says ver ${version}.`);
+  // A concrete issuer names the tenant; the token's tid must be that tenant.
+  if (tenantOfIssuer(iss) !== tid.toLowerCase()) throw AzureAuthErrors.invalidIssuer('The token\'s iss and tid name different tenants.');
+  return { route, version, issuer: iss, tenantId: tid.toLowerCase() };
+}
+
+function issuerHint(iss: string, authority: DiscoveredAuthority): string | undefined {
+  const tokenTenant = tenantOfIssuer(iss);
+  for (const route of authority.routes) {
+    const ours = tenantOfIssuer(route.issuerTemplate);
+    if (ours && tokenTenant && ours !== tokenTenant) return 'The token was issued by another tenant than the one this API trusts (tenantId).';
+  }
+  return undefined;
+}
+
+/**
+ * B2C with `policies`: every policy of a tenant shares one issuer; the token's `tfp` (else `acr`)
+ * names its policy, which must be one of those accepted, and picks that policy's keys. Other
+ * authorities: the issuer's own route.
+ */
+export function checkPolicy(payload: AzureAccessTokenClaims, issued: IssuedBy, authority: DiscoveredAuthority): IssuerRoute {
+  if (issued.route.policy === undefined) return issued.route;
+  const policy = typeof payload.tfp === 'string' ? payload.tfp : typeof payload.acr === 'string' ? payload.acr : undefined;
+  const wanted = policy?.toLowerCase();
+  for (const candidate of authority.routes) {
+    if (candidate.policy !== undefined && candidate.policy.toLowerCase() === wanted && fillIssuer(candidate.issuerTemplate, issued.tenantId) === issued.issuer) return candidate;
+  }
+  throw AzureAuthErrors.invalidIssuer('The token\'s policy (tfp/acr) is not one of the policies this API accepts.');
+}
+
+/**
+ * The key must belong to the token's tenant and cloud: its `issuer` (v2 keys) filled with the
+ * token's tenant must be that tenant's v2 issuer. Entra publishes the same keys for v1 and v2, and
+ * v1 tokens are checked against the v2 set: their key names the v2 issuer of their tenant.
+ */
+export function checkKeyIssuer(key: SigningKey, issued: IssuedBy, authority: DiscoveredAuthority): void {
+  if (key.issuer === undefined) return;
+  const v2Issuer =
+    issued.version === '2.0' || issued.route.version === undefined
+      ? issued.issuer
+      : authority.v2IssuerTemplate && fillIssuer(authority.v2IssuerTemplate, issued.tenantId);
+  if (!v2Issuer) return;
+  if (fillIssuer(key.issuer, issued.tenantId) !== v2Issuer) throw AzureAuthErrors.signingKeyIssuerMismatch();
+}
+
+/** `aud` is one accepted audience (or, when allowed, an array of accepted audiences). */
+export function checkAudience(aud: unknown, options: ResolvedAuthority): void {
+  if (typeof aud === 'string') {
+    if (!options.audiences.has(aud)) throw AzureAuthErrors.invalidAudience([...options.audiences]);
+    return;
+  }
+  if (Array.isArray(aud)) {
+    if (!options.allowMultipleAudiences) throw AzureAuthErrors.invalidClaims('aud');
+    if (aud.length === 0 || !aud.every((entry) => typeof entry === 'string' && options.audiences.has(entry))) {
+      throw AzureAuthErrors.invalidAudience([...options.audiences]);
+    }
+    return;
+  }
+  throw AzureAuthErrors.invalidClaims('aud');
+}
+
+/**
+ * Multi-tenant APIs decide which tenants they trust; a single-tenant issuer already did. Answers at
  * once unless a tenant validator has to be asked (then a promise).
  */
 export function checkTenant(tenantId: string, payload: AzureAccessTokenClaims, options: ResolvedAuthority): void | Promise<void> {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { resolveAzureAuthOptions } from '../azure-auth.options.resolve.js';
 import { createPrincipal, type AzurePrincipal } from './azure-principal.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
@@ -14,6 +15,7 @@ function principal(oid: string): AzurePrincipal {
     { aud: 'api', iss: `https://login.microsoftonline.com/${tenantId}/v2.0`, tid: tenantId, exp: 4_000_000_000, sub: oid, oid, scp: 'Todolist.Read' },
     tenantId,
     '2.0',
+    resolveAzureAuthOptions({ tenantId, clientId: tenantId }),
   );
 }
 

@@ -16,6 +16,20 @@ describe('extractBearerToken', () => {
     expect(extractBearerToken(withAuthorization('Bearer   x  '))).toBe('x');
   });
 
+  it('trims only space and horizontal tab, as HTTP defines whitespace', () => {
+    expect(extractBearerToken(withAuthorization('Bearer x\t \t'))).toBe('x');
+    expect(extractBearerToken(withAuthorization('Bearer \tx'))).toBe('x');
+  });
+
+  it.each([
+    ['a no-break space after the token', 'Bearer x\u00a0', 'x\u00a0'],
+    ['a no-break space before the token', 'Bearer \u00a0x', '\u00a0x'],
+    ['an em space after the token', 'Bearer x\u2003', 'x\u2003'],
+    ['a line feed after the token', 'Bearer x\n', 'x\n'],
+  ])('keeps %s in the token (it then fails as malformed)', (_name, header, token) => {
+    expect(extractBearerToken(withAuthorization(header))).toBe(token);
+  });
+
   it.each([
     ['another scheme', 'Basic x'],
     ['a scheme that only starts with Bearer', 'Bearerx'],
