@@ -36,6 +36,8 @@ describe('onAuthFailure', () => {
     const [event] = events;
     expect(event.error.reason).toBe('token_expired');
     expect(event.claims).toEqual({
+      // The token was refused: its claims are the caller's word, not verified facts.
+      verified: false,
       tid: entra.tenantId,
       oid: expect.any(String),
       clientId: entra.clientAppId,
@@ -49,7 +51,7 @@ describe('onAuthFailure', () => {
   it('is told of 403s with the claims of the verified caller', async () => {
     const token = entra.mintAccessToken({ scopes: ['Todolist.Read'] });
     expect((await call(`${url}/api/todolist`, { method: 'POST', token })).status).toBe(403);
-    expect(events.map((event) => [event.error.reason, event.claims?.tid])).toEqual([['insufficient_permissions', entra.tenantId]]);
+    expect(events.map((event) => [event.error.reason, event.claims?.tid, event.claims?.verified])).toEqual([['insufficient_permissions', entra.tenantId, true]]);
   });
 
   it('is told of missing tokens without claims', async () => {

@@ -129,6 +129,32 @@ describe('key rotation', () => {
   });
 });
 
+describe('key rotation with the default unknown-kid interval', () => {
+  it('accepts a key rotated in shortly after an unknown-kid probe within 30 seconds, with one refresh', async () => {
+    const s = await scenario();
+    expect((await s.me(s.token())).status).toBe(200);
+    // A probe with a made-up kid spends the interval...
+    expect((await s.me(s.strangerToken())).body.reason).toBe('signing_key_not_found');
+    const probed = Date.now();
+    const keysAfterProbe = s.entra.requestCount('keys');
+    // ...then Entra rotates: the new key is refused at once, without a fetch, while the interval runs.
+    s.entra.rotateKeys();
+    expect((await s.me(s.token())).body.reason).toBe('signing_key_not_found');
+    expect(s.entra.requestCount('keys')).toBe(keysAfterProbe);
+    let answer = await s.me(s.token());
+    while (answer.status !== 200 && Date.now() - probed < 35_000) {
+      expect(answer.body.reason).toBe('signing_key_not_found');
+      await sleep(500);
+      answer = await s.me(s.token());
+    }
+    expect(answer.status).toBe(200);
+    const healedAfterMs = Date.now() - probed;
+    expect(healedAfterMs).toBeGreaterThanOrEqual(29_000);
+    expect(healedAfterMs).toBeLessThanOrEqual(32_000);
+    expect(s.entra.requestCount('keys')).toBe(keysAfterProbe + 1);
+  }, 45_000);
+});
+
 describe('a flood of tokens with random kids', () => {
   it('causes one key refresh in all, whether the tokens come at once or one after another', async () => {
     const s = await scenario({ unknownKeyRefreshIntervalSeconds: LONG_INTERVAL_SECONDS });
