@@ -3,6 +3,7 @@ import { AZURE_AUTH_MODULE_OPTIONS, AZURE_AUTH_OPTIONS } from './azure-auth.cons
 import { AzureAuthConfigurableModule } from './azure-auth.module-definition.js';
 import type { AzureAuthModuleOptions } from './azure-auth.options.js';
 import { resolveAzureAuthOptions } from './azure-auth.options.resolve.js';
+import { GraphqlFieldResolverCheck } from './graphql/field-resolver-check.js';
 import { AzureAuthGuard } from './guards/azure-auth.guard.js';
 import { AzurePassportAuthGuard } from './guards/azure-passport-auth.guard.js';
 import { AzurePermissionsGuard } from './guards/azure-permissions.guard.js';
@@ -38,6 +39,7 @@ import { AzureTokenVerifier } from './token/azure-token-verifier.js';
     AzureAuthGuard,
     AzurePassportAuthGuard,
     AzurePermissionsGuard,
+    GraphqlFieldResolverCheck,
   ],
   exports: [AZURE_AUTH_OPTIONS, KeySource, AzureTokenVerifier, AzureAdStrategy, AzureAuthRefusals, AzureAuthGuard, AzurePassportAuthGuard, AzurePermissionsGuard],
 })
