@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AzureAuthConfigurationError } from 'nestjs-azure-auth';
+import { DEFAULT_AUTHORITY_HOST } from 'nestjs-azure-auth';
 import { setupAzureAuthSwagger } from 'nestjs-azure-auth/swagger';
 import { AppModule, type AppModuleOptions } from './app.module.js';
-import { parseAppConfig, type AppConfig } from './config/app-config.js';
+import { parseAppConfig, startupErrorMessage, type AppConfig } from './config/app-config.js';
 import type { DevMode } from './dev/dev-mode.js';
 
 const logger = new Logger('TodoListApi');
@@ -59,7 +59,7 @@ async function start(config: AppConfig): Promise<void> {
   } else {
     const { tenantId, clientId, authorityHost, allowedTenants } = options.auth;
     const tenants = allowedTenants ? ` (trusted tenants: ${allowedTenants.join(', ')})` : '';
-    logger.log(`Accepting Entra access tokens of tenant ${tenantId}${tenants} for API ${clientId} from ${authorityHost ?? 'https://login.microsoftonline.com'}`);
+    logger.log(`Accepting Entra access tokens of tenant ${tenantId}${tenants} for API ${clientId} from ${authorityHost ?? DEFAULT_AUTHORITY_HOST}`);
   }
   logger.log(`Listening on ${url}${config.host === undefined ? ' (all interfaces)' : ''}`);
 }
@@ -67,9 +67,7 @@ async function start(config: AppConfig): Promise<void> {
 try {
   await start(parseAppConfig(process.env));
 } catch (error) {
-  const message = error instanceof Error ? error.message : String(error);
-  const origin = error instanceof AzureAuthConfigurationError ? ' (the options come from the AZURE_* environment variables)' : '';
-  logger.error(`Not starting: ${message}${origin}`);
+  logger.error(`Not starting: ${startupErrorMessage(error)}`);
   process.exitCode = 1;
   // Whatever a failed start left open (a socket, a timer) must not keep the process alive.
   setTimeout(() => process.exit(1), 2000).unref();

@@ -292,7 +292,7 @@ describe('the built sample app as a multi-tenant API', () => {
   });
 });
 
-describe('the built sample app refuses a half configuration', () => {
+describe('the built sample app refuses a half or wrong configuration', () => {
   const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
   const CLIENT = '11111111-2222-4333-8444-555555555555';
 
@@ -302,8 +302,27 @@ describe('the built sample app refuses a half configuration', () => {
   it.each([
     ['only AZURE_TENANT_ID', { AZURE_TENANT_ID: TENANT }, /AZURE_CLIENT_ID is missing/],
     ['only AZURE_CLIENT_ID', { AZURE_CLIENT_ID: CLIENT }, /AZURE_TENANT_ID is missing/],
-    ['organizations without AZURE_ALLOWED_TENANTS', { AZURE_TENANT_ID: 'organizations', AZURE_CLIENT_ID: CLIENT }, /AZURE_ALLOWED_TENANTS is required/],
-    ['an http:// authority that is not loopback', { AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_AUTHORITY_HOST: 'http://login.example.com' }, /"authorityHost" must use https:\/\/.*AZURE_\* environment variables/],
+    // Checked by AzureAuthModule, which names the option; the app adds the variable that set it.
+    [
+      'organizations without AZURE_ALLOWED_TENANTS',
+      { AZURE_TENANT_ID: 'organizations', AZURE_CLIENT_ID: CLIENT },
+      /option "allowedTenants" is required when tenantId is "organizations".*\(environment variable AZURE_ALLOWED_TENANTS\)/,
+    ],
+    [
+      'an AZURE_ALLOWED_TENANTS entry that is not a GUID',
+      { AZURE_TENANT_ID: 'organizations', AZURE_CLIENT_ID: CLIENT, AZURE_ALLOWED_TENANTS: `${TENANT},contoso.com` },
+      /option "allowedTenants" must be an array of GUIDs \(environment variable AZURE_ALLOWED_TENANTS\)/,
+    ],
+    [
+      'an http:// authority that is not loopback',
+      { AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_AUTHORITY_HOST: 'http://login.example.com' },
+      /option "authorityHost" must use https:\/\/.*\(environment variable AZURE_AUTHORITY_HOST\)/,
+    ],
+    [
+      'a Swagger UI client id that is not a GUID',
+      { AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_SWAGGER_CLIENT_ID: 'swagger-ui' },
+      /option "swaggerClientId" must be .*GUID.*\(environment variable AZURE_SWAGGER_CLIENT_ID\)/,
+    ],
   ])('with %s: exits non-zero and says what to fix', async (_name, env, message) => {
     const exit = await runSampleAppToExit({ ...env, PORT: '0' });
     expect(exit.code).toBe(1);
