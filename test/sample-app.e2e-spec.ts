@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EntraEmulator, type MintOptions } from 'nestjs-azure-auth/testing';
 import {
   BUILD_TIMEOUT_MS,
+  addressBeyondLoopback,
   ensureSampleAppBuilt,
   runSampleAppToExit,
   startSampleApp,
@@ -289,6 +290,30 @@ describe('the built sample app as a multi-tenant API', () => {
     const daemonOf = (tenantId: string) => entra.mintAccessToken({ kind: 'app', tenantId, roles: ['Todolist.Read.All'] });
     expect((await call(`${app.url}/api/todolist`, { token: daemonOf(entra.tenantId) })).body).toEqual([added.body]);
     expect((await call(`${app.url}/api/todolist`, { token: daemonOf(OTHER_TENANT) })).body).toEqual([]);
+  });
+});
+
+describe('the built sample app with HOST unset (every interface, as a deployed API)', () => {
+  let entra: EntraEmulator;
+  let app: SampleApp;
+  const beyondLoopback = addressBeyondLoopback();
+
+  beforeAll(async () => {
+    await ensureSampleAppBuilt();
+    entra = await EntraEmulator.start();
+    app = await startSampleApp({ AZURE_TENANT_ID: entra.tenantId, AZURE_CLIENT_ID: entra.clientId, AZURE_AUTHORITY_HOST: entra.authorityHost, PORT: '0' });
+  }, BUILD_TIMEOUT_MS);
+  afterAll(async () => {
+    await app?.stop();
+    await stopAllSampleApps();
+    await entra?.stop();
+  });
+
+  (beyondLoopback === undefined ? it.skip : it)('logs the wildcard address it really listens on, reached from beyond loopback', async () => {
+    const { hostname, port } = new URL(app.url);
+    expect(['[::]', '0.0.0.0']).toContain(hostname);
+    expect(app.output()).toMatch(new RegExp(`Listening on ${escapeRegExp(app.url)} \\(every (IPv4 )?interface; from this machine: http://(127\\.0\\.0\\.1|\\[::1\\]):${port}\\)`));
+    expect((await call(`http://${beyondLoopback}:${port}/health`)).status).toBe(200);
   });
 });
 

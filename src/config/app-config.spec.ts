@@ -33,12 +33,17 @@ async function moduleRefusal(env: Record<string, string>): Promise<{ option: str
 
 describe('parseAppConfig', () => {
   it('runs in dev mode on loopback when neither variable is set', () => {
-    expect(parseAppConfig({})).toEqual({ mode: 'dev', port: DEFAULT_PORT, host: DEV_MODE_HOST });
+    expect(parseAppConfig({})).toEqual({ mode: 'dev', port: DEFAULT_PORT, host: DEV_MODE_HOST, allowNetwork: false });
     expect(DEV_MODE_HOST).toBe('127.0.0.1');
   });
 
   it('treats blank variables as unset', () => {
-    expect(parseAppConfig({ AZURE_TENANT_ID: '', AZURE_CLIENT_ID: '  ', PORT: '', HOST: ' ' })).toEqual({ mode: 'dev', port: 3000, host: '127.0.0.1' });
+    expect(parseAppConfig({ AZURE_TENANT_ID: '', AZURE_CLIENT_ID: '  ', PORT: '', HOST: ' ', DEV_MODE_ALLOW_NETWORK: '' })).toEqual({
+      mode: 'dev',
+      port: 3000,
+      host: '127.0.0.1',
+      allowNetwork: false,
+    });
   });
 
   it('validates against the configured tenant when both are set, binding every interface by default', () => {
@@ -154,5 +159,33 @@ describe('parseAppConfig', () => {
   it('keeps messages that are not about an option as they are', () => {
     expect(startupErrorMessage(new AppConfigError('PORT must be a port number'))).toBe('PORT must be a port number');
     expect(startupErrorMessage('listen EADDRINUSE')).toBe('listen EADDRINUSE');
+  });
+
+  describe('dev mode stays on loopback', () => {
+    it.each(['127.0.0.1', '127.0.0.2', 'localhost', 'LOCALHOST', '::1', '[::1]'])('accepts HOST=%s', (host) => {
+      expect(parseAppConfig({ HOST: host })).toMatchObject({ mode: 'dev', host, allowNetwork: false });
+    });
+
+    it.each(['0.0.0.0', '::', '[::]', '192.0.2.10', 'fd00::2', 'api.contoso.com', 'localhost.contoso.com', '127.0.0.1.nip.io'])(
+      'refuses HOST=%s, naming DEV_MODE_ALLOW_NETWORK',
+      (host) => {
+        const message = refusal({ HOST: host });
+        expect(message.startsWith(`HOST=${host} is not a loopback interface`)).toBe(true);
+        expect(message).toContain('set DEV_MODE_ALLOW_NETWORK=1 to listen there anyway');
+      },
+    );
+
+    it('listens beyond loopback with DEV_MODE_ALLOW_NETWORK=1, and on loopback still by default', () => {
+      expect(parseAppConfig({ HOST: '0.0.0.0', DEV_MODE_ALLOW_NETWORK: '1' })).toMatchObject({ mode: 'dev', host: '0.0.0.0', allowNetwork: true });
+      expect(parseAppConfig({ DEV_MODE_ALLOW_NETWORK: '1' })).toMatchObject({ host: DEV_MODE_HOST, allowNetwork: true });
+    });
+
+    it.each(['true', 'yes', '0', 'on'])('refuses DEV_MODE_ALLOW_NETWORK=%s: only 1 opts in', (value) => {
+      expect(refusal({ HOST: '0.0.0.0', DEV_MODE_ALLOW_NETWORK: value })).toMatch(/^DEV_MODE_ALLOW_NETWORK must be 1 \(or unset\)/);
+    });
+
+    it('is not asked about outside dev mode: a configured API binds what HOST says', () => {
+      expect(parseAppConfig({ AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, HOST: '0.0.0.0', DEV_MODE_ALLOW_NETWORK: 'yes' })).toMatchObject({ mode: 'azure', host: '0.0.0.0' });
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { AzureAuthConfigurationError, type AzureAuthModuleOptions } from 'nestjs-azure-auth';
 import { AzureAuthSwaggerConfigurationError } from 'nestjs-azure-auth/swagger';
+import { isLoopback } from './loopback.js';
 
 /** The environment as `process.env` gives it; only the variables below are read. */
 export type AppEnvironment = Readonly<Record<string, string | undefined>>;
@@ -23,7 +24,10 @@ export interface DevModeConfig {
   readonly mode: 'dev';
   readonly swaggerClientId: string | undefined;
   readonly port: number;
+  /** A loopback interface, unless {@link allowNetwork}. */
   readonly host: string;
+  /** `DEV_MODE_ALLOW_NETWORK=1`: the operator chose to let dev mode listen beyond loopback. */
+  readonly allowNetwork: boolean;
 }
 
 export type AppConfig = AzureModeConfig | DevModeConfig;
@@ -34,8 +38,10 @@ export class AppConfigError extends Error {
 }
 
 export const DEFAULT_PORT = 3000;
-/** Dev mode trusts tokens anyone on this machine can mint: keep it off the network unless HOST says otherwise. */
+/** Dev mode trusts tokens anyone on this machine can mint: keep it off the network unless told otherwise. */
 export const DEV_MODE_HOST = '127.0.0.1';
+/** The only way to let dev mode listen beyond loopback: set to `1`. */
+export const DEV_MODE_ALLOW_NETWORK = 'DEV_MODE_ALLOW_NETWORK';
 
 /** The environment variable behind each option the sample sets from the environment. */
 const OPTION_VARIABLES: Readonly<Record<string, string>> = {
@@ -72,6 +78,27 @@ function parseList(raw: string | undefined): string[] | undefined {
   return entries?.length ? entries : undefined;
 }
 
+function parseAllowNetwork(env: AppEnvironment): boolean {
+  const raw = read(env, DEV_MODE_ALLOW_NETWORK);
+  if (raw !== undefined && raw !== '1') {
+    throw new AppConfigError(`${DEV_MODE_ALLOW_NETWORK} must be 1 (or unset), got ${JSON.stringify(raw)}`);
+  }
+  return raw === '1';
+}
+
+/**
+ * The refusal of dev mode on an interface beyond loopback: `where` is what would face the network
+ * (`HOST=0.0.0.0`, or the address a loopback-looking HOST really bound).
+ */
+export function devModeBeyondLoopbackError(where: string): AppConfigError {
+  return new AppConfigError(
+    `${where} is not a loopback interface, and dev mode must not face a network: it trusts only a local Entra emulator ` +
+      `and prints ready-to-use tokens (admin and daemon included) to its log. Unset HOST (dev mode then listens on ${DEV_MODE_HOST}) ` +
+      `or use localhost, 127.0.0.1 or ::1; set ${DEV_MODE_ALLOW_NETWORK}=1 to listen there anyway; ` +
+      'or set AZURE_TENANT_ID and AZURE_CLIENT_ID to validate tokens of your tenant',
+  );
+}
+
 /**
  * Reads the sample's configuration from environment variables named as in the Azure SDKs. Pure:
  * it only reads `env`, and throws {@link AppConfigError} with a message naming the variable at fault.
@@ -80,7 +107,8 @@ function parseList(raw: string | undefined): string[] | undefined {
  * ({@link startupErrorMessage} adds the variable).
  *
  * - `AZURE_TENANT_ID` and `AZURE_CLIENT_ID` both set: validate tokens of that tenant for that API.
- * - neither set: dev mode (never when `NODE_ENV` is `production`).
+ * - neither set: dev mode (never when `NODE_ENV` is `production`), on loopback only unless
+ *   `DEV_MODE_ALLOW_NETWORK=1`.
  * - one set without the other: refused, naming the missing one.
  */
 export function parseAppConfig(env: AppEnvironment): AppConfig {
@@ -103,7 +131,9 @@ export function parseAppConfig(env: AppEnvironment): AppConfig {
     if (stray !== undefined) {
       throw new AppConfigError(`${stray} is set but AZURE_TENANT_ID and AZURE_CLIENT_ID are not: set both of them too, or unset ${stray} for dev mode`);
     }
-    return { mode: 'dev', swaggerClientId, port, host: host ?? DEV_MODE_HOST };
+    const allowNetwork = parseAllowNetwork(env);
+    if (host !== undefined && !allowNetwork && !isLoopback(host)) throw devModeBeyondLoopbackError(`HOST=${host}`);
+    return { mode: 'dev', swaggerClientId, port, host: host ?? DEV_MODE_HOST, allowNetwork };
   }
   if (clientId === undefined) {
     throw new AppConfigError(`AZURE_CLIENT_ID is missing: AZURE_TENANT_ID is set, so also set AZURE_CLIENT_ID to the API's application (client) id, or ${DEV_MODE_HINT}`);
