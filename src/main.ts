@@ -2,21 +2,29 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AzureAuthConfigurationError } from 'nestjs-azure-auth';
+import { DEFAULT_AUTHORITY_HOST } from 'nestjs-azure-auth';
 import { setupAzureAuthSwagger } from 'nestjs-azure-auth/swagger';
 import { AppModule, type AppModuleOptions } from './app.module.js';
-import { parseAppConfig, type AppConfig } from './config/app-config.js';
+import { DEV_MODE_ALLOW_NETWORK, devModeBeyondLoopbackError, parseAppConfig, startupErrorMessage, type AppConfig } from './config/app-config.js';
+import { isLoopback } from './config/loopback.js';
 import type { DevMode } from './dev/dev-mode.js';
+import { loopbackOnly } from './dev/loopback-only.js';
 
 const logger = new Logger('TodoListApi');
 /** Where Swagger UI is served (its JSON at `/docs-json`). */
 const DOCS_PATH = 'docs';
 
-/** A URL a caller on this machine can use, also when the app listens on every interface. */
-function localUrl(app: INestApplication, host: string | undefined): string {
-  const { port } = (app.getHttpServer() as { address(): AddressInfo }).address();
-  const name = host === undefined || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
+/** What a wildcard address accepts, and where a caller on this machine reaches it. */
+const WILDCARDS: Readonly<Record<string, { reach: string; local: string }>> = {
+  '0.0.0.0': { reach: 'every IPv4 interface', local: '127.0.0.1' },
+  '::': { reach: 'every interface', local: '::1' },
+};
+
+const httpUrl = (address: string, port: number) => `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+
+/** Where the server really listens: the address the socket was bound to, whatever HOST said. */
+function boundAddress(app: INestApplication): AddressInfo {
+  return (app.getHttpServer() as { address(): AddressInfo }).address();
 }
 
 async function start(config: AppConfig): Promise<void> {
@@ -31,10 +39,13 @@ async function start(config: AppConfig): Promise<void> {
     options = { auth: config.auth };
   }
   let app: INestApplication | undefined;
+  let bound: AddressInfo;
   try {
     // Without abortOnError: false, Nest would abort() the process on a bad option instead of letting us explain it.
     app = await NestFactory.create(AppModule.register(options), { abortOnError: false });
     app.enableShutdownHooks();
+    // Registered before Swagger's routes, so it runs first.
+    if (dev) app.use(loopbackOnly(DOCS_PATH));
     setupAzureAuthSwagger(app, {
       title: 'TodoList API',
       version: '1.0',
@@ -45,31 +56,39 @@ async function start(config: AppConfig): Promise<void> {
       scopes: { 'Todolist.Read': 'Read your task list', 'Todolist.ReadWrite': 'Read and change your task list' },
     });
     await (config.host === undefined ? app.listen(config.port) : app.listen(config.port, config.host));
+    bound = boundAddress(app);
+    // A loopback name (localhost) binds whatever it resolves to: check what was bound before any token is printed.
+    if (config.mode === 'dev' && !config.allowNetwork && !isLoopback(bound.address)) {
+      throw devModeBeyondLoopbackError(`HOST=${config.host} bound ${bound.address}, which`);
+    }
   } catch (error) {
     await app?.close().catch(() => undefined);
     await dev?.stop();
     throw error;
   }
 
-  const url = localUrl(app, config.host);
+  const wildcard = WILDCARDS[bound.address];
+  const url = httpUrl(wildcard?.local ?? bound.address, bound.port);
   if (dev) {
-    logger.warn('Dev mode: tokens are signed by a local Entra emulator. Never expose this process to a network.');
+    logger.warn(
+      isLoopback(bound.address)
+        ? 'Dev mode: tokens are signed by a local Entra emulator. Never expose this process to a network.'
+        : `Dev mode listens beyond loopback (${DEV_MODE_ALLOW_NETWORK}=1): whoever holds a token printed below can call it. Swagger UI is served to this machine only.`,
+    );
     // Not a log line: the block is meant to be copied, so it carries no logger prefix.
     process.stdout.write(dev.examples(url, `${url}/${DOCS_PATH}`));
   } else {
     const { tenantId, clientId, authorityHost, allowedTenants } = options.auth;
     const tenants = allowedTenants ? ` (trusted tenants: ${allowedTenants.join(', ')})` : '';
-    logger.log(`Accepting Entra access tokens of tenant ${tenantId}${tenants} for API ${clientId} from ${authorityHost ?? 'https://login.microsoftonline.com'}`);
+    logger.log(`Accepting Entra access tokens of tenant ${tenantId}${tenants} for API ${clientId} from ${authorityHost ?? DEFAULT_AUTHORITY_HOST}`);
   }
-  logger.log(`Listening on ${url}${config.host === undefined ? ' (all interfaces)' : ''}`);
+  logger.log(`Listening on ${httpUrl(bound.address, bound.port)}${wildcard ? ` (${wildcard.reach}; from this machine: ${url})` : ''}`);
 }
 
 try {
   await start(parseAppConfig(process.env));
 } catch (error) {
-  const message = error instanceof Error ? error.message : String(error);
-  const origin = error instanceof AzureAuthConfigurationError ? ' (the options come from the AZURE_* environment variables)' : '';
-  logger.error(`Not starting: ${message}${origin}`);
+  logger.error(`Not starting: ${startupErrorMessage(error)}`);
   process.exitCode = 1;
   // Whatever a failed start left open (a socket, a timer) must not keep the process alive.
   setTimeout(() => process.exit(1), 2000).unref();

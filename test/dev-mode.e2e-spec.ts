@@ -1,6 +1,7 @@
-import { decodeJwtUnverified } from 'nestjs-azure-auth/testing';
+import { ENTRA_EMULATOR_DEFAULTS, decodeJwtUnverified } from 'nestjs-azure-auth/testing';
 import {
   BUILD_TIMEOUT_MS,
+  addressBeyondLoopback,
   ensureSampleAppBuilt,
   runSampleAppToExit,
   startSampleApp,
@@ -192,5 +193,103 @@ describe('dev mode is refused', () => {
     const exit = await runSampleAppToExit({ AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us', PORT: '0' });
     expect(exit.code).toBe(1);
     expect(exit.output).toMatch(/AZURE_AUTHORITY_HOST is set but AZURE_TENANT_ID and AZURE_CLIENT_ID are not/);
+  });
+});
+
+/** What a process that printed tokens leaves in its output, and what a refused one must not. */
+const TOKEN = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}|Bearer /;
+const OPT_IN = 'DEV_MODE_ALLOW_NETWORK';
+
+describe('dev mode on a HOST beyond loopback', () => {
+  beforeAll(() => ensureSampleAppBuilt(), BUILD_TIMEOUT_MS);
+  afterAll(() => stopAllSampleApps());
+
+  it.each(['0.0.0.0', '::'])(`is refused for HOST=%s without ${OPT_IN}=1: exit 1, the variable named, no token printed`, async (host) => {
+    const exit = await runSampleAppToExit({ HOST: host, PORT: '0' });
+    expect(exit.code).toBe(1);
+    expect(exit.output).toContain(`Not starting: HOST=${host} is not a loopback interface`);
+    expect(exit.output).toContain(`set ${OPT_IN}=1 to listen there anyway`);
+    expect(exit.output).not.toMatch(TOKEN);
+    expect(exit.output).not.toMatch(/Listening on/);
+  });
+
+  it(`is refused when ${OPT_IN} is anything but 1, rather than read as yes or no`, async () => {
+    const exit = await runSampleAppToExit({ HOST: '0.0.0.0', [OPT_IN]: 'true', PORT: '0' });
+    expect(exit.code).toBe(1);
+    expect(exit.output).toMatch(new RegExp(`${OPT_IN} must be 1 \\(or unset\\), got "true"`));
+    expect(exit.output).not.toMatch(TOKEN);
+  });
+});
+
+describe('dev mode with HOST=localhost', () => {
+  let app: SampleApp;
+  const beyondLoopback = addressBeyondLoopback();
+
+  beforeAll(async () => {
+    await ensureSampleAppBuilt();
+    app = await startSampleApp({ HOST: 'localhost', PORT: '0' });
+  }, BUILD_TIMEOUT_MS);
+  afterAll(async () => {
+    await app?.stop();
+    await stopAllSampleApps();
+  });
+
+  it('logs the address the name really bound, which answers, and prints its commands for it', async () => {
+    expect(app.url).toMatch(/^http:\/\/(127\.0\.0\.1|\[::1\]):\d+$/);
+    expect((await fetch(`${app.url}/health`)).status).toBe(200);
+    const commands = parseDevOutput(app.output());
+    expect(commands.length).toBeGreaterThan(0);
+    for (const command of commands) expect(command.request.url.startsWith(`${app.url}/`)).toBe(true);
+    if (beyondLoopback !== undefined) {
+      await expect(fetch(`http://${beyondLoopback}:${new URL(app.url).port}/health`)).rejects.toThrow();
+    }
+  });
+});
+
+describe(`dev mode with ${OPT_IN}=1 and HOST=0.0.0.0`, () => {
+  let app: SampleApp;
+  const beyondLoopback = addressBeyondLoopback();
+  const itBeyondLoopback = beyondLoopback === undefined ? it.skip : it;
+
+  beforeAll(async () => {
+    await ensureSampleAppBuilt();
+    app = await startSampleApp({ HOST: '0.0.0.0', [OPT_IN]: '1', PORT: '0' });
+  }, BUILD_TIMEOUT_MS);
+  afterAll(async () => {
+    await app?.stop();
+    await stopAllSampleApps();
+  });
+
+  const port = () => new URL(app.url).port;
+  const fromNetwork = (path: string) => fetch(`http://${beyondLoopback}:${port()}${path}`);
+
+  itBeyondLoopback('starts, logs the address it really listens on (reached from beyond loopback), and prints commands for this machine', async () => {
+    expect(app.url).toBe(`http://0.0.0.0:${port()}`);
+    expect(app.output()).toContain(`Listening on http://0.0.0.0:${port()} (every IPv4 interface; from this machine: http://127.0.0.1:${port()})`);
+    expect(app.output()).toMatch(new RegExp(`WARN .*Dev mode listens beyond loopback \\(${OPT_IN}=1\\)`));
+    expect((await fromNetwork('/health')).status).toBe(200);
+    const commands = parseDevOutput(app.output());
+    expect(commands.length).toBeGreaterThan(0);
+    for (const command of commands) expect(command.request.url.startsWith(`http://127.0.0.1:${port()}/`)).toBe(true);
+  });
+
+  itBeyondLoopback("serves Swagger UI and /docs-json, with the emulator's sign-in, to this machine only", async () => {
+    const local = await fetch(`http://127.0.0.1:${port()}/docs-json`);
+    expect(local.status).toBe(200);
+    const document = (await local.json()) as { components: { securitySchemes: Record<string, { flows: { authorizationCode: { authorizationUrl: string } } }> } };
+    expect(document.components.securitySchemes['azure-ad'].flows.authorizationCode.authorizationUrl).toMatch(
+      new RegExp(`^http://127\\.0\\.0\\.1:\\d+/${ENTRA_EMULATOR_DEFAULTS.tenantId}/oauth2/v2\\.0/authorize$`),
+    );
+
+    // Every spelling a router would still take for the document, Swagger UI or its init script.
+    for (const path of ['/docs-json', '/docs-yaml', '/docs', '/docs/', '/docs/swagger-ui-init.js', '/DOCS-JSON', '//docs-json', '/%64ocs-json', '/docs-json?x=1']) {
+      const answer = await fromNetwork(path);
+      const body = await answer.text();
+      expect({ path, status: answer.status }).toEqual({ path, status: 404 });
+      expect(body).not.toContain(ENTRA_EMULATOR_DEFAULTS.tenantId);
+      expect(body).not.toContain(ENTRA_EMULATOR_DEFAULTS.clientAppId);
+    }
+    // The API itself answers the network as it does this machine.
+    expect((await fromNetwork('/api/me')).status).toBe(401);
   });
 });

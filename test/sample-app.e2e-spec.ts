@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EntraEmulator, type MintOptions } from 'nestjs-azure-auth/testing';
 import {
   BUILD_TIMEOUT_MS,
+  addressBeyondLoopback,
   ensureSampleAppBuilt,
   runSampleAppToExit,
   startSampleApp,
@@ -292,7 +293,31 @@ describe('the built sample app as a multi-tenant API', () => {
   });
 });
 
-describe('the built sample app refuses a half configuration', () => {
+describe('the built sample app with HOST unset (every interface, as a deployed API)', () => {
+  let entra: EntraEmulator;
+  let app: SampleApp;
+  const beyondLoopback = addressBeyondLoopback();
+
+  beforeAll(async () => {
+    await ensureSampleAppBuilt();
+    entra = await EntraEmulator.start();
+    app = await startSampleApp({ AZURE_TENANT_ID: entra.tenantId, AZURE_CLIENT_ID: entra.clientId, AZURE_AUTHORITY_HOST: entra.authorityHost, PORT: '0' });
+  }, BUILD_TIMEOUT_MS);
+  afterAll(async () => {
+    await app?.stop();
+    await stopAllSampleApps();
+    await entra?.stop();
+  });
+
+  (beyondLoopback === undefined ? it.skip : it)('logs the wildcard address it really listens on, reached from beyond loopback', async () => {
+    const { hostname, port } = new URL(app.url);
+    expect(['[::]', '0.0.0.0']).toContain(hostname);
+    expect(app.output()).toMatch(new RegExp(`Listening on ${escapeRegExp(app.url)} \\(every (IPv4 )?interface; from this machine: http://(127\\.0\\.0\\.1|\\[::1\\]):${port}\\)`));
+    expect((await call(`http://${beyondLoopback}:${port}/health`)).status).toBe(200);
+  });
+});
+
+describe('the built sample app refuses a half or wrong configuration', () => {
   const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
   const CLIENT = '11111111-2222-4333-8444-555555555555';
 
@@ -302,8 +327,27 @@ describe('the built sample app refuses a half configuration', () => {
   it.each([
     ['only AZURE_TENANT_ID', { AZURE_TENANT_ID: TENANT }, /AZURE_CLIENT_ID is missing/],
     ['only AZURE_CLIENT_ID', { AZURE_CLIENT_ID: CLIENT }, /AZURE_TENANT_ID is missing/],
-    ['organizations without AZURE_ALLOWED_TENANTS', { AZURE_TENANT_ID: 'organizations', AZURE_CLIENT_ID: CLIENT }, /AZURE_ALLOWED_TENANTS is required/],
-    ['an http:// authority that is not loopback', { AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_AUTHORITY_HOST: 'http://login.example.com' }, /"authorityHost" must use https:\/\/.*AZURE_\* environment variables/],
+    // Checked by AzureAuthModule, which names the option; the app adds the variable that set it.
+    [
+      'organizations without AZURE_ALLOWED_TENANTS',
+      { AZURE_TENANT_ID: 'organizations', AZURE_CLIENT_ID: CLIENT },
+      /option "allowedTenants" is required when tenantId is "organizations".*\(environment variable AZURE_ALLOWED_TENANTS\)/,
+    ],
+    [
+      'an AZURE_ALLOWED_TENANTS entry that is not a GUID',
+      { AZURE_TENANT_ID: 'organizations', AZURE_CLIENT_ID: CLIENT, AZURE_ALLOWED_TENANTS: `${TENANT},contoso.com` },
+      /option "allowedTenants" must be an array of GUIDs \(environment variable AZURE_ALLOWED_TENANTS\)/,
+    ],
+    [
+      'an http:// authority that is not loopback',
+      { AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_AUTHORITY_HOST: 'http://login.example.com' },
+      /option "authorityHost" must use https:\/\/.*\(environment variable AZURE_AUTHORITY_HOST\)/,
+    ],
+    [
+      'a Swagger UI client id that is not a GUID',
+      { AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_SWAGGER_CLIENT_ID: 'swagger-ui' },
+      /option "swaggerClientId" must be .*GUID.*\(environment variable AZURE_SWAGGER_CLIENT_ID\)/,
+    ],
   ])('with %s: exits non-zero and says what to fix', async (_name, env, message) => {
     const exit = await runSampleAppToExit({ ...env, PORT: '0' });
     expect(exit.code).toBe(1);

@@ -1,4 +1,8 @@
-import { AppConfigError, DEFAULT_PORT, DEV_MODE_HOST, parseAppConfig } from './app-config.js';
+import { Test } from '@nestjs/testing';
+import { AzureAuthConfigurationError } from 'nestjs-azure-auth';
+import { setupAzureAuthSwagger } from 'nestjs-azure-auth/swagger';
+import { AppModule } from '../app.module.js';
+import { AppConfigError, DEFAULT_PORT, DEV_MODE_HOST, parseAppConfig, startupErrorMessage } from './app-config.js';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const CLIENT = '11111111-2222-4333-8444-555555555555';
@@ -14,14 +18,32 @@ function refusal(env: Record<string, string>): string {
   throw new Error(`expected ${JSON.stringify(env)} to be refused`);
 }
 
+/** What the app exits with when AzureAuthModule refuses the options `env` gives it: the start-up path of main.ts, without listening. */
+async function moduleRefusal(env: Record<string, string>): Promise<{ option: string; message: string }> {
+  const config = parseAppConfig(env);
+  if (config.mode !== 'azure') throw new Error(`expected ${JSON.stringify(env)} to configure Azure mode`);
+  try {
+    await Test.createTestingModule({ imports: [AppModule.register({ auth: config.auth })] }).compile();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AzureAuthConfigurationError);
+    return { option: (error as AzureAuthConfigurationError).option, message: startupErrorMessage(error) };
+  }
+  throw new Error(`expected AzureAuthModule to refuse ${JSON.stringify(config.auth)}`);
+}
+
 describe('parseAppConfig', () => {
   it('runs in dev mode on loopback when neither variable is set', () => {
-    expect(parseAppConfig({})).toEqual({ mode: 'dev', port: DEFAULT_PORT, host: DEV_MODE_HOST });
+    expect(parseAppConfig({})).toEqual({ mode: 'dev', port: DEFAULT_PORT, host: DEV_MODE_HOST, allowNetwork: false });
     expect(DEV_MODE_HOST).toBe('127.0.0.1');
   });
 
   it('treats blank variables as unset', () => {
-    expect(parseAppConfig({ AZURE_TENANT_ID: '', AZURE_CLIENT_ID: '  ', PORT: '' })).toEqual({ mode: 'dev', port: 3000, host: '127.0.0.1' });
+    expect(parseAppConfig({ AZURE_TENANT_ID: '', AZURE_CLIENT_ID: '  ', PORT: '', HOST: ' ', DEV_MODE_ALLOW_NETWORK: '' })).toEqual({
+      mode: 'dev',
+      port: 3000,
+      host: '127.0.0.1',
+      allowNetwork: false,
+    });
   });
 
   it('validates against the configured tenant when both are set, binding every interface by default', () => {
@@ -55,10 +77,6 @@ describe('parseAppConfig', () => {
     expect(refusal({ AZURE_CLIENT_ID: CLIENT, AZURE_TENANT_ID: ' ' })).toMatch(/^AZURE_TENANT_ID is missing/);
   });
 
-  it.each(['common', 'organizations', 'Organizations'])('requires AZURE_ALLOWED_TENANTS for %s', (tenant) => {
-    expect(refusal({ AZURE_TENANT_ID: tenant, AZURE_CLIENT_ID: CLIENT })).toMatch(/AZURE_ALLOWED_TENANTS is required/);
-  });
-
   it('parses AZURE_ALLOWED_TENANTS as a comma list for a multi-tenant API', () => {
     const config = parseAppConfig({
       AZURE_TENANT_ID: 'organizations',
@@ -68,20 +86,34 @@ describe('parseAppConfig', () => {
     expect(config).toMatchObject({ mode: 'azure', auth: { tenantId: 'organizations', allowedTenants: [TENANT, OTHER_TENANT] } });
   });
 
-  it('leaves consumers (a single tenant) without an allow-list', () => {
+  it('treats an AZURE_ALLOWED_TENANTS without any entry as unset', () => {
+    const config = parseAppConfig({ AZURE_TENANT_ID: 'organizations', AZURE_CLIENT_ID: CLIENT, AZURE_ALLOWED_TENANTS: ' , ' });
+    expect(config).toEqual({ mode: 'azure', auth: { tenantId: 'organizations', clientId: CLIENT }, port: DEFAULT_PORT, host: undefined, swaggerClientId: undefined });
+    expect(config.mode === 'azure' && 'allowedTenants' in config.auth).toBe(false);
+  });
+
+  // The values themselves are AzureAuthModule's to check: a wrong one stops the start with its
+  // message, which names the option, and the app adds the variable that set it.
+  it.each([
+    ['a tenant that is neither a GUID nor a domain', { AZURE_TENANT_ID: 'not a tenant', AZURE_CLIENT_ID: CLIENT }, 'tenantId', 'AZURE_TENANT_ID'],
+    ['a client id that is not a GUID', { AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: 'todo-api' }, 'clientId', 'AZURE_CLIENT_ID'],
+    ['organizations without AZURE_ALLOWED_TENANTS', { AZURE_TENANT_ID: 'organizations', AZURE_CLIENT_ID: CLIENT }, 'allowedTenants', 'AZURE_ALLOWED_TENANTS'],
+    ['common with an empty AZURE_ALLOWED_TENANTS', { AZURE_TENANT_ID: 'common', AZURE_CLIENT_ID: CLIENT, AZURE_ALLOWED_TENANTS: ',' }, 'allowedTenants', 'AZURE_ALLOWED_TENANTS'],
+    [
+      'an AZURE_ALLOWED_TENANTS entry that is not a GUID',
+      { AZURE_TENANT_ID: 'common', AZURE_CLIENT_ID: CLIENT, AZURE_ALLOWED_TENANTS: `${TENANT},contoso.com` },
+      'allowedTenants',
+      'AZURE_ALLOWED_TENANTS',
+    ],
+    ['an http:// authority host beyond loopback', { AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_AUTHORITY_HOST: 'http://login.example.com' }, 'authorityHost', 'AZURE_AUTHORITY_HOST'],
+  ])('stops the start for %s, naming the option and its variable', async (_name, env, option, variable) => {
+    const refused = await moduleRefusal(env);
+    expect(refused.option).toBe(option);
+    expect(refused.message).toMatch(new RegExp(`^AzureAuthModule: option "${option}" .+ \\(environment variable ${variable}\\)$`));
+  });
+
+  it('leaves consumers (a single tenant) without an allow-list, as AzureAuthModule accepts it', () => {
     expect(parseAppConfig({ AZURE_TENANT_ID: 'consumers', AZURE_CLIENT_ID: CLIENT })).toMatchObject({ auth: { tenantId: 'consumers' } });
-  });
-
-  it('refuses an AZURE_ALLOWED_TENANTS entry that is not a GUID, or an empty list', () => {
-    const env = { AZURE_TENANT_ID: 'common', AZURE_CLIENT_ID: CLIENT };
-    expect(refusal({ ...env, AZURE_ALLOWED_TENANTS: `${TENANT},contoso.com` })).toMatch(/AZURE_ALLOWED_TENANTS must be .*GUIDs, got "contoso\.com"/);
-    expect(refusal({ ...env, AZURE_ALLOWED_TENANTS: ' , ' })).toMatch(/AZURE_ALLOWED_TENANTS must be/);
-  });
-
-  it('refuses AZURE_ALLOWED_TENANTS with a single-tenant AZURE_TENANT_ID rather than ignoring it', () => {
-    expect(refusal({ AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_ALLOWED_TENANTS: OTHER_TENANT })).toMatch(
-      /AZURE_ALLOWED_TENANTS applies only when AZURE_TENANT_ID is common or organizations/,
-    );
   });
 
   it('does not fall back to dev mode when only the optional Azure variables are set', () => {
@@ -102,10 +134,58 @@ describe('parseAppConfig', () => {
     expect(parseAppConfig({ PORT: '0' })).toMatchObject({ port: 0 });
   });
 
-  it('reads the client id of Swagger UI, and refuses one that is not a GUID', () => {
+  it("reads the client id of Swagger UI, and a wrong one stops the start with setupAzureAuthSwagger's message and the variable", async () => {
     const swaggerClientId = 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e';
     expect(parseAppConfig({ AZURE_SWAGGER_CLIENT_ID: swaggerClientId })).toMatchObject({ mode: 'dev', swaggerClientId });
     expect(parseAppConfig({})).toMatchObject({ swaggerClientId: undefined });
-    expect(() => parseAppConfig({ AZURE_SWAGGER_CLIENT_ID: 'swagger-ui' })).toThrow(/AZURE_SWAGGER_CLIENT_ID/);
+
+    const config = parseAppConfig({ AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_SWAGGER_CLIENT_ID: 'swagger-ui' });
+    if (config.mode !== 'azure') throw new Error('expected Azure mode');
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ auth: config.auth })] }).compile();
+    const app = moduleRef.createNestApplication();
+    try {
+      let message: string | undefined;
+      try {
+        setupAzureAuthSwagger(app, { swaggerClientId: config.swaggerClientId });
+      } catch (error) {
+        message = startupErrorMessage(error);
+      }
+      expect(message).toMatch(/^setupAzureAuthSwagger: option "swaggerClientId" .*GUID.* \(environment variable AZURE_SWAGGER_CLIENT_ID\)$/);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('keeps messages that are not about an option as they are', () => {
+    expect(startupErrorMessage(new AppConfigError('PORT must be a port number'))).toBe('PORT must be a port number');
+    expect(startupErrorMessage('listen EADDRINUSE')).toBe('listen EADDRINUSE');
+  });
+
+  describe('dev mode stays on loopback', () => {
+    it.each(['127.0.0.1', '127.0.0.2', 'localhost', 'LOCALHOST', '::1', '[::1]'])('accepts HOST=%s', (host) => {
+      expect(parseAppConfig({ HOST: host })).toMatchObject({ mode: 'dev', host, allowNetwork: false });
+    });
+
+    it.each(['0.0.0.0', '::', '[::]', '192.0.2.10', 'fd00::2', 'api.contoso.com', 'localhost.contoso.com', '127.0.0.1.nip.io'])(
+      'refuses HOST=%s, naming DEV_MODE_ALLOW_NETWORK',
+      (host) => {
+        const message = refusal({ HOST: host });
+        expect(message.startsWith(`HOST=${host} is not a loopback interface`)).toBe(true);
+        expect(message).toContain('set DEV_MODE_ALLOW_NETWORK=1 to listen there anyway');
+      },
+    );
+
+    it('listens beyond loopback with DEV_MODE_ALLOW_NETWORK=1, and on loopback still by default', () => {
+      expect(parseAppConfig({ HOST: '0.0.0.0', DEV_MODE_ALLOW_NETWORK: '1' })).toMatchObject({ mode: 'dev', host: '0.0.0.0', allowNetwork: true });
+      expect(parseAppConfig({ DEV_MODE_ALLOW_NETWORK: '1' })).toMatchObject({ host: DEV_MODE_HOST, allowNetwork: true });
+    });
+
+    it.each(['true', 'yes', '0', 'on'])('refuses DEV_MODE_ALLOW_NETWORK=%s: only 1 opts in', (value) => {
+      expect(refusal({ HOST: '0.0.0.0', DEV_MODE_ALLOW_NETWORK: value })).toMatch(/^DEV_MODE_ALLOW_NETWORK must be 1 \(or unset\)/);
+    });
+
+    it('is not asked about outside dev mode: a configured API binds what HOST says', () => {
+      expect(parseAppConfig({ AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, HOST: '0.0.0.0', DEV_MODE_ALLOW_NETWORK: 'yes' })).toMatchObject({ mode: 'azure', host: '0.0.0.0' });
+    });
   });
 });

@@ -1,4 +1,6 @@
-import type { AzureAuthModuleOptions } from 'nestjs-azure-auth';
+import { AzureAuthConfigurationError, type AzureAuthModuleOptions } from 'nestjs-azure-auth';
+import { AzureAuthSwaggerConfigurationError } from 'nestjs-azure-auth/swagger';
+import { isLoopback } from './loopback.js';
 
 /** The environment as `process.env` gives it; only the variables below are read. */
 export type AppEnvironment = Readonly<Record<string, string | undefined>>;
@@ -22,7 +24,10 @@ export interface DevModeConfig {
   readonly mode: 'dev';
   readonly swaggerClientId: string | undefined;
   readonly port: number;
+  /** A loopback interface, unless {@link allowNetwork}. */
   readonly host: string;
+  /** `DEV_MODE_ALLOW_NETWORK=1`: the operator chose to let dev mode listen beyond loopback. */
+  readonly allowNetwork: boolean;
 }
 
 export type AppConfig = AzureModeConfig | DevModeConfig;
@@ -33,13 +38,19 @@ export class AppConfigError extends Error {
 }
 
 export const DEFAULT_PORT = 3000;
-/** Dev mode trusts tokens anyone on this machine can mint: keep it off the network unless HOST says otherwise. */
+/** Dev mode trusts tokens anyone on this machine can mint: keep it off the network unless told otherwise. */
 export const DEV_MODE_HOST = '127.0.0.1';
+/** The only way to let dev mode listen beyond loopback: set to `1`. */
+export const DEV_MODE_ALLOW_NETWORK = 'DEV_MODE_ALLOW_NETWORK';
 
-// Entra's names for "any tenant of a kind"; `consumers` is a single tenant (personal accounts) and
-// needs no allow-list, which is also how AzureAuthModule sees it.
-const TENANTS_NEEDING_ALLOW_LIST: ReadonlySet<string> = new Set(['common', 'organizations']);
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The environment variable behind each option the sample sets from the environment. */
+const OPTION_VARIABLES: Readonly<Record<string, string>> = {
+  tenantId: 'AZURE_TENANT_ID',
+  clientId: 'AZURE_CLIENT_ID',
+  authorityHost: 'AZURE_AUTHORITY_HOST',
+  allowedTenants: 'AZURE_ALLOWED_TENANTS',
+  swaggerClientId: 'AZURE_SWAGGER_CLIENT_ID',
+};
 const DEV_MODE_HINT = 'unset both AZURE_TENANT_ID and AZURE_CLIENT_ID to run in dev mode with a local Entra emulator';
 
 /** A blank variable (`AZURE_TENANT_ID=` in a .env file) counts as unset. */
@@ -58,46 +69,56 @@ function parsePort(env: AppEnvironment): number {
   return port;
 }
 
-function parseAllowedTenants(raw: string, tenantId: string): string[] {
-  if (!TENANTS_NEEDING_ALLOW_LIST.has(tenantId.toLowerCase())) {
-    throw new AppConfigError(
-      `AZURE_ALLOWED_TENANTS applies only when AZURE_TENANT_ID is common or organizations; AZURE_TENANT_ID is "${tenantId}", which trusts that tenant alone: unset AZURE_ALLOWED_TENANTS`,
-    );
-  }
-  const tenants = raw
-    .split(',')
+/** A comma list; one without any entry counts as unset, as a blank variable does. */
+function parseList(raw: string | undefined): string[] | undefined {
+  const entries = raw
+    ?.split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);
-  const wrong = tenants.find((entry) => !GUID.test(entry));
-  if (tenants.length === 0 || wrong !== undefined) {
-    throw new AppConfigError(
-      `AZURE_ALLOWED_TENANTS must be a comma-separated list of tenant GUIDs${wrong === undefined ? '' : `, got ${JSON.stringify(wrong)}`}`,
-    );
+  return entries?.length ? entries : undefined;
+}
+
+function parseAllowNetwork(env: AppEnvironment): boolean {
+  const raw = read(env, DEV_MODE_ALLOW_NETWORK);
+  if (raw !== undefined && raw !== '1') {
+    throw new AppConfigError(`${DEV_MODE_ALLOW_NETWORK} must be 1 (or unset), got ${JSON.stringify(raw)}`);
   }
-  return tenants;
+  return raw === '1';
+}
+
+/**
+ * The refusal of dev mode on an interface beyond loopback: `where` is what would face the network
+ * (`HOST=0.0.0.0`, or the address a loopback-looking HOST really bound).
+ */
+export function devModeBeyondLoopbackError(where: string): AppConfigError {
+  return new AppConfigError(
+    `${where} is not a loopback interface, and dev mode must not face a network: it trusts only a local Entra emulator ` +
+      `and prints ready-to-use tokens (admin and daemon included) to its log. Unset HOST (dev mode then listens on ${DEV_MODE_HOST}) ` +
+      `or use localhost, 127.0.0.1 or ::1; set ${DEV_MODE_ALLOW_NETWORK}=1 to listen there anyway; ` +
+      'or set AZURE_TENANT_ID and AZURE_CLIENT_ID to validate tokens of your tenant',
+  );
 }
 
 /**
  * Reads the sample's configuration from environment variables named as in the Azure SDKs. Pure:
  * it only reads `env`, and throws {@link AppConfigError} with a message naming the variable at fault.
- * Formats the library checks itself (GUIDs, the authority URL) are left to `AzureAuthModule`,
- * whose messages name the option.
+ * What the values must look like (GUIDs, tenants, allow-lists, the authority URL) is for
+ * `AzureAuthModule` and `setupAzureAuthSwagger` to check, at start-up, naming the option
+ * ({@link startupErrorMessage} adds the variable).
  *
  * - `AZURE_TENANT_ID` and `AZURE_CLIENT_ID` both set: validate tokens of that tenant for that API.
- * - neither set: dev mode (never when `NODE_ENV` is `production`).
+ * - neither set: dev mode (never when `NODE_ENV` is `production`), on loopback only unless
+ *   `DEV_MODE_ALLOW_NETWORK=1`.
  * - one set without the other: refused, naming the missing one.
  */
 export function parseAppConfig(env: AppEnvironment): AppConfig {
-  const tenantId = read(env, 'AZURE_TENANT_ID');
-  const clientId = read(env, 'AZURE_CLIENT_ID');
-  const authorityHost = read(env, 'AZURE_AUTHORITY_HOST');
-  const allowedTenants = read(env, 'AZURE_ALLOWED_TENANTS');
+  const tenantId = read(env, OPTION_VARIABLES.tenantId);
+  const clientId = read(env, OPTION_VARIABLES.clientId);
+  const authorityHost = read(env, OPTION_VARIABLES.authorityHost);
+  const allowedTenants = read(env, OPTION_VARIABLES.allowedTenants);
+  const swaggerClientId = read(env, OPTION_VARIABLES.swaggerClientId);
   const port = parsePort(env);
   const host = read(env, 'HOST');
-  const swaggerClientId = read(env, 'AZURE_SWAGGER_CLIENT_ID');
-  if (swaggerClientId !== undefined && !GUID.test(swaggerClientId)) {
-    throw new AppConfigError(`AZURE_SWAGGER_CLIENT_ID must be the application (client) id GUID of Swagger UI's app registration, got ${JSON.stringify(swaggerClientId)}`);
-  }
 
   if (tenantId === undefined && clientId === undefined) {
     if (read(env, 'NODE_ENV') === 'production') {
@@ -110,7 +131,9 @@ export function parseAppConfig(env: AppEnvironment): AppConfig {
     if (stray !== undefined) {
       throw new AppConfigError(`${stray} is set but AZURE_TENANT_ID and AZURE_CLIENT_ID are not: set both of them too, or unset ${stray} for dev mode`);
     }
-    return { mode: 'dev', swaggerClientId, port, host: host ?? DEV_MODE_HOST };
+    const allowNetwork = parseAllowNetwork(env);
+    if (host !== undefined && !allowNetwork && !isLoopback(host)) throw devModeBeyondLoopbackError(`HOST=${host}`);
+    return { mode: 'dev', swaggerClientId, port, host: host ?? DEV_MODE_HOST, allowNetwork };
   }
   if (clientId === undefined) {
     throw new AppConfigError(`AZURE_CLIENT_ID is missing: AZURE_TENANT_ID is set, so also set AZURE_CLIENT_ID to the API's application (client) id, or ${DEV_MODE_HINT}`);
@@ -118,17 +141,24 @@ export function parseAppConfig(env: AppEnvironment): AppConfig {
   if (tenantId === undefined) {
     throw new AppConfigError(`AZURE_TENANT_ID is missing: AZURE_CLIENT_ID is set, so also set AZURE_TENANT_ID to the tenant id (or common / organizations), or ${DEV_MODE_HINT}`);
   }
-  if (TENANTS_NEEDING_ALLOW_LIST.has(tenantId.toLowerCase()) && allowedTenants === undefined) {
-    throw new AppConfigError(
-      `AZURE_ALLOWED_TENANTS is required when AZURE_TENANT_ID is "${tenantId}": list the tenant GUIDs this API trusts, separated by commas`,
-    );
-  }
 
+  const tenants = parseList(allowedTenants);
   const auth: AzureAuthEnvironmentOptions = {
     tenantId,
     clientId,
     ...(authorityHost === undefined ? {} : { authorityHost }),
-    ...(allowedTenants === undefined ? {} : { allowedTenants: parseAllowedTenants(allowedTenants, tenantId) }),
+    ...(tenants === undefined ? {} : { allowedTenants: tenants }),
   };
   return { mode: 'azure', auth, swaggerClientId, port, host };
+}
+
+/**
+ * The line the app exits with. The library's option errors name the option (`"allowedTenants"`);
+ * the reader of this app's log set an environment variable, so it is named too.
+ */
+export function startupErrorMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof AzureAuthConfigurationError || error instanceof AzureAuthSwaggerConfigurationError)) return message;
+  const variable = OPTION_VARIABLES[error.option];
+  return `${message} (${variable === undefined ? 'the options come from the AZURE_* environment variables' : `environment variable ${variable}`})`;
 }

@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -93,7 +93,7 @@ export function ensureSampleAppBuilt(): Promise<void> {
 
 /** A running sample app. */
 export interface SampleApp {
-  /** Base URL from the app's `Listening on …` line. */
+  /** Base URL from the app's `Listening on …` line: the address it really bound (`0.0.0.0` or `[::]` for every interface). */
   readonly url: string;
   /** Everything it printed so far on stdout and stderr, without colours. */
   output(): string;
@@ -196,4 +196,14 @@ export async function stopAllSampleApps(): Promise<void> {
         }),
     ),
   );
+}
+
+/**
+ * An IPv4 address of this machine beyond loopback: calling the app there, the app sees a peer that
+ * is not loopback, as a caller from the network would be. `undefined` on a machine without one.
+ */
+export function addressBeyondLoopback(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((entry) => entry !== undefined && entry.family === 'IPv4' && !entry.internal)?.address;
 }
