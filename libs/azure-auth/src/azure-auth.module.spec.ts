@@ -102,19 +102,39 @@ describe('AzureAuthModule', () => {
     await expect(start({ acceptedTokenVersions: ['3.0' as '2.0'] })).rejects.toThrow(/option "acceptedTokenVersions"/);
     await expect(start({ audience: [] })).rejects.toThrow(/option "audience"/);
     await expect(start({ tenantId: 'common' })).rejects.toThrow(/option "allowedTenants".*allowAnyTenant/);
+    await expect(start({ tenantId: 'organizations', allowedTenants: [] })).rejects.toThrow(/option "allowedTenants" must list at least one/);
+    // A single tenant (or consumers) is the one tenant trusted: an allow-list there is a mistake, not a rule.
+    await expect(start({ allowedTenants: [tenantId] })).rejects.toThrow(/option "allowedTenants" applies only to a multi-tenant API/);
+    await expect(start({ tenantId: 'consumers', allowedTenants: [tenantId] })).rejects.toThrow(/option "allowedTenants" applies only/);
+    await expect(start({ strategyName: '' })).rejects.toThrow(/option "strategyName"/);
     await expect(start({ clientId: undefined })).rejects.toBeInstanceOf(AzureAuthConfigurationError);
   });
 
   it('refuses a module-wide option inside an authorities entry, naming it', async () => {
     const start = (entry: Record<string, unknown>) =>
       Test.createTestingModule({ imports: [AzureAuthModule.forRoot({ authorities: [base, { ...base, ...entry }] } as AzureAuthModuleOptions)] }).compile();
-    const values: Record<string, unknown> = { maxTokenBytes: 8000, realm: 'api://b', tokenCache: false, onAuthFailure: () => undefined };
+    const values: Record<string, unknown> = { maxTokenBytes: 8000, realm: 'api://b', tokenCache: false, onAuthFailure: () => undefined, strategyName: 'b' };
     for (const [option, value] of Object.entries(values)) {
       await expect(start({ [option]: value })).rejects.toThrow(new RegExp(`option "authorities\\[1\\]\\.${option}".*whole module`));
     }
     // Next to authorities they apply to every token.
     const options = await resolved([AzureAuthModule.forRoot({ authorities: [base], maxTokenBytes: 9000, realm: 'api://shared' })]);
     expect([options.maxTokenBytes, options.realm]).toEqual([9000, 'api://shared']);
+  });
+
+  it("registers the passport strategy under 'azure-ad', or the strategyName given, each app its own", async () => {
+    const passport = (await import('passport')).default as unknown as { _strategy(name: string): unknown };
+    const first = await Test.createTestingModule({ imports: [AzureAuthModule.forRoot(base)] }).compile();
+    const second = await Test.createTestingModule({ imports: [AzureAuthModule.forRoot({ ...base, strategyName: 'azure-ad-second' })] }).compile();
+    expect(passport._strategy('azure-ad')).toBe(first.get(AzureAdStrategy));
+    expect(passport._strategy('azure-ad-second')).toBe(second.get(AzureAdStrategy));
+    expect(second.get(AzureAdStrategy).name).toBe('azure-ad-second');
+    await first.close();
+    await second.close();
+  });
+
+  it('resolves one unknown-kid refresh per 30 seconds by default', async () => {
+    expect((await resolved([AzureAuthModule.forRoot(base)])).unknownKeyRefreshIntervalSeconds).toBe(30);
   });
 
   it('allows http:// only for loopback hosts', async () => {

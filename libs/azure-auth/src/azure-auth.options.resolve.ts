@@ -171,6 +171,12 @@ function resolveAuthority(options: Omit<AzureAuthModuleOptions, 'authorities'>):
   }
 
   const allowedTenants = stringList(options, 'allowedTenants', true);
+  if (allowedTenants !== undefined && (multiTenant === undefined || multiTenant === 'consumers')) {
+    throw new AzureAuthConfigurationError('allowedTenants', `applies only to a multi-tenant API (tenantId common or organizations); tenantId "${tenantId}" already names the one tenant trusted`);
+  }
+  if (allowedTenants?.size === 0) {
+    throw new AzureAuthConfigurationError('allowedTenants', 'must list at least one tenant GUID (an empty list would trust no tenant: give a tenantValidator or allowAnyTenant instead)');
+  }
   if (options.tenantValidator !== undefined && typeof options.tenantValidator !== 'function') {
     throw new AzureAuthConfigurationError('tenantValidator', 'must be a function (tenantId, claims) => boolean | Promise<boolean>');
   }

@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { AzureAuthConfigurationError } from '../errors/azure-auth-configuration.error.js';
@@ -40,16 +40,13 @@ interface RequiringField {
  */
 @Injectable()
 export class GraphqlFieldResolverCheck implements OnModuleInit {
-  constructor(
-    private readonly modules: ModulesContainer,
-    private readonly reflector: Reflector,
-  ) {}
+  constructor(private readonly modules: ModulesContainer) {}
 
   onModuleInit(): void {
     const providers = new DiscoveryService(this.modules).getProviders();
     const withoutFieldGuards = providers.some((wrapper) => wrapper.token === GRAPHQL_MODULE_OPTIONS && !fieldGuardsOn(wrapper.instance));
     if (!withoutFieldGuards) return;
-    const fields = requiringFields(providers, new RouteRequirementsReader(this.reflector));
+    const fields = requiringFields(providers, new RouteRequirementsReader());
     if (fields.length > 0) throw new AzureAuthConfigurationError('fieldResolverEnhancers', fieldGuardsOffProblem(fields));
   }
 }
