@@ -21,10 +21,6 @@ export class VerifiedTokenCache<Entry extends CacheEntry> {
     this.cache = maxEntries > 0 ? new LRUCache<string, Entry>({ max: maxEntries }) : undefined;
   }
 
-  get enabled(): boolean {
-    return this.cache !== undefined;
-  }
-
   get size(): number {
     return this.cache?.size ?? 0;
   }
@@ -57,10 +53,6 @@ export class VerifiedTokenCache<Entry extends CacheEntry> {
     for (const [key, entry] of this.cache.entries()) {
       if (removed.has(entry.kid)) this.cache.delete(key);
     }
-  }
-
-  clear(): void {
-    this.cache?.clear();
   }
 }
 
