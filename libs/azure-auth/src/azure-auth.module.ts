@@ -7,7 +7,7 @@ import { GraphqlFieldResolverCheck } from './graphql/field-resolver-check.js';
 import { AzureAuthGuard } from './guards/azure-auth.guard.js';
 import { AzurePassportAuthGuard } from './guards/azure-passport-auth.guard.js';
 import { AzurePermissionsGuard } from './guards/azure-permissions.guard.js';
-import { AzureAuthRefusals } from './guards/refusal.js';
+import { AzureAuthRefusals } from './errors/azure-auth-refusals.js';
 import { KeySource } from './keys/key-source.js';
 import { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
 import { AzureTokenVerifier } from './token/azure-token-verifier.js';

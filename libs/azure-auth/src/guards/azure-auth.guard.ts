@@ -6,7 +6,7 @@ import { authorize, type PermissionRequirements } from './authorize.js';
 import { AzureGuardBase } from './azure-guard-base.js';
 import type { TransportObject } from './execution-context.js';
 import { extractBearerToken, type RequestWithHeaders } from './extract-bearer-token.js';
-import { AzureAuthRefusals } from './refusal.js';
+import { AzureAuthRefusals } from '../errors/azure-auth-refusals.js';
 
 /**
  * Verifies the bearer token ({@link AzureTokenVerifier}: the cache first, otherwise one pass of

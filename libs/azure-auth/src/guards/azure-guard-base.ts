@@ -1,8 +1,9 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { AzureAuthException } from '../errors/azure-auth.exception.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
-import { bindPrincipal, getRequestOf, getResponseOf, type TransportObject } from './execution-context.js';
-import type { AzureAuthRefusals } from './refusal.js';
+import { bindPrincipal, getRequestOf, getResponseOf, setResponseHeader, type TransportObject } from './execution-context.js';
+import { extractBearerToken, type RequestWithHeaders } from './extract-bearer-token.js';
+import type { AzureAuthRefusals } from '../errors/azure-auth-refusals.js';
 import { RouteRequirementsReader } from './route-requirements.js';
 
 /**
@@ -34,6 +35,10 @@ export abstract class AzureGuardBase {
   /** The answer to a refusal; whatever caller the call carried is taken away first. */
   protected refuse(failure: unknown, context: ExecutionContext, request: TransportObject | undefined, verified?: AzurePrincipal): AzureAuthException {
     bindPrincipal(context, request, undefined);
-    return this.refusals.refuse(failure, request, this.getResponse(context), verified);
+    const token = request ? extractBearerToken(request as RequestWithHeaders) : null;
+    const { exception, headers } = this.refusals.refuse(failure, token, verified);
+    const response = this.getResponse(context);
+    for (const [name, value] of headers) setResponseHeader(response, name, value);
+    return exception;
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { AzureAdStrategy, authenticateWithPassport } from '../strategy/azure-ad.strategy.js';
 import { AzureGuardBase } from './azure-guard-base.js';
-import { AzureAuthRefusals } from './refusal.js';
+import { AzureAuthRefusals } from '../errors/azure-auth-refusals.js';
 
 /**
  * Authentication through passport: runs this module's strategy (passport-jwt, with jsonwebtoken

@@ -2,7 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import type { AzurePrincipal } from '../token/azure-principal.js';
 import { authorize } from './authorize.js';
 import { AzureGuardBase } from './azure-guard-base.js';
-import { AzureAuthRefusals } from './refusal.js';
+import { AzureAuthRefusals } from '../errors/azure-auth-refusals.js';
 
 /**
  * Authorization only: enforces `@Scopes` / `@AppPermissions` / `@Roles` and the caller policies on

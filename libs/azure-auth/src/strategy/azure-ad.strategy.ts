@@ -11,11 +11,10 @@ import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
 
 /**
  * passport-jwt's options for Entra: the bearer header only, RS256 only, the key chosen by the
- * verifier from the module's key source (never by `jku`, `x5u`, `jwk` or `x5c`), lifetime with the
- * configured skew.
+ * verifier from the module's key source (never by `jku`, `x5u`, `jwk` or `x5c`).
  * @internal
  */
-export function buildJwtStrategyOptions(options: ResolvedAzureAuthOptions, verifier: AzureTokenVerifier): StrategyOptionsWithRequest {
+export function buildJwtStrategyOptions(verifier: AzureTokenVerifier): StrategyOptionsWithRequest {
   return {
     jwtFromRequest: extractBearerToken as StrategyOptionsWithRequest['jwtFromRequest'],
     secretOrKeyProvider: (_request: unknown, rawJwtToken: string, done: (error: unknown, key?: string) => void) => {
@@ -24,7 +23,9 @@ export function buildJwtStrategyOptions(options: ResolvedAzureAuthOptions, verif
     },
     passReqToCallback: true,
     algorithms: ['RS256'],
-    jsonWebTokenOptions: { algorithms: ['RS256'], clockTolerance: options.clockToleranceSeconds },
+    // The lifetime is Entra's rule, with the module's skew: the verifier checks it before it hands
+    // over the key and again after the signature. jsonwebtoken checks the signature only.
+    jsonWebTokenOptions: { algorithms: ['RS256'], ignoreExpiration: true, ignoreNotBefore: true },
   };
 }
 
@@ -44,7 +45,7 @@ export class AzureAdStrategy extends PassportStrategy(JwtStrategy) {
     @Inject(AZURE_AUTH_OPTIONS) options: ResolvedAzureAuthOptions,
     private readonly verifier: AzureTokenVerifier,
   ) {
-    super(buildJwtStrategyOptions(options, verifier));
+    super(buildJwtStrategyOptions(verifier));
     this.name = options.strategyName;
     passport.use(this.name, this);
     this.authenticator.use(this.name, this);

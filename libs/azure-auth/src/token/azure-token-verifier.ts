@@ -124,7 +124,7 @@ export class AzureTokenVerifier implements OnModuleInit {
       // The shared verdict stays as it is: this token now gets an entry of its own, with its caller.
       this.cache.replace(token, { ...entry, principal });
     }
-    checkLifetime(principal.claims, Date.now() / 1000, entry.authority.clockToleranceSeconds);
+    lifetimeLeftSeconds(principal.claims, entry.authority);
     return principal;
   }
 
@@ -142,14 +142,14 @@ export class AzureTokenVerifier implements OnModuleInit {
     return andThen(this.keys.discovered(), (discovery: Discovery) => {
       const authority = selectAuthority(discovery.authorities, payload, discovery.unavailable);
       const { options } = authority;
-      checkLifetime(payload, Date.now() / 1000, options.clockToleranceSeconds);
+      const lifetimeSeconds = lifetimeLeftSeconds(payload, options);
       const kid = checkAlgorithm(header, options);
       const version = checkVersion(payload, options);
       const issued = checkIssuer(payload, version, authority);
       const route = checkPolicy(payload, issued, authority);
       return andThen(this.keys.signingKey(route, kid), (key): Keyed => {
         checkKeyIssuer(key, issued, authority);
-        return { authority, issued, key };
+        return { authority, issued, key, lifetimeSeconds };
       });
     });
   }
@@ -164,10 +164,9 @@ export class AzureTokenVerifier implements OnModuleInit {
   }
 
   /** Caches a token that passed every check and returns its caller. */
-  private admit(token: string, payload: AzureAccessTokenClaims, { authority, issued, key }: Keyed): AzurePrincipal {
+  private admit(token: string, payload: AzureAccessTokenClaims, { authority, issued, key, lifetimeSeconds }: Keyed): AzurePrincipal {
     const { options } = authority;
-    const ttlMs = (payload.exp + options.clockToleranceSeconds - Date.now() / 1000) * 1000;
-    this.cache.set(token, this.sharedVerdict(options, key.kid, issued.tenantId, issued.version), ttlMs);
+    this.cache.set(token, this.sharedVerdict(options, key.kid, issued.tenantId, issued.version), lifetimeSeconds * 1000);
     return createPrincipal(payload, issued.tenantId, issued.version, options);
   }
 
@@ -197,6 +196,13 @@ interface Keyed {
   readonly authority: DiscoveredAuthority;
   readonly issued: IssuedBy;
   readonly key: SigningKey;
+  /** Seconds the token stays acceptable, as of its lifetime check: how long the cache keeps it. */
+  readonly lifetimeSeconds: number;
+}
+
+/** The lifetime rule, with the authority's clock skew: the one place the skew is read. */
+function lifetimeLeftSeconds(payload: AzureAccessTokenClaims, authority: ResolvedAuthority): number {
+  return checkLifetime(payload, Date.now() / 1000, authority.clockToleranceSeconds);
 }
 
 /** Too large a token is refused before it is parsed; anything else that is not a compact JWS, by `decodeJwt`. */

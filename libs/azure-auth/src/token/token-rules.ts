@@ -99,8 +99,11 @@ export function selectAuthority(authorities: readonly DiscoveredAuthority[], pay
  */
 export const MAX_TOKEN_LIFETIME_SECONDS = 2 * 86_400;
 
-/** `exp` and `nbf` against the clock, with the configured skew; absurd times are refused. */
-export function checkLifetime(payload: AzureAccessTokenClaims, nowSeconds: number, toleranceSeconds: number): void {
+/**
+ * `exp` and `nbf` against the clock, with the configured skew; absurd times are refused. Returns
+ * how many seconds the token stays acceptable (how long it may be cached).
+ */
+export function checkLifetime(payload: AzureAccessTokenClaims, nowSeconds: number, toleranceSeconds: number): number {
   // A far-future nbf is simply not valid yet; a far-future exp or iat is not a time Entra writes.
   const latest = nowSeconds + MAX_TOKEN_LIFETIME_SECONDS;
   if (payload.exp > latest) throw AzureAuthErrors.invalidClaims('exp');
@@ -109,6 +112,7 @@ export function checkLifetime(payload: AzureAccessTokenClaims, nowSeconds: numbe
   if (payload.nbf !== undefined && nowSeconds + toleranceSeconds < payload.nbf) {
     throw AzureAuthErrors.notYetValid(Math.ceil(payload.nbf - nowSeconds));
   }
+  return payload.exp + toleranceSeconds - nowSeconds;
 }
 
 /**
