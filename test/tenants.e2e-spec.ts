@@ -306,9 +306,28 @@ describe('B2C with two policies', () => {
     expectOk(await me(app.url(), lowerCase));
   });
 
-  it('refuses a token without a policy claim', async () => {
+  // B2C leaves the policy claim out in some configurations: every listed policy shares the issuer,
+  // and the key that verifies the token decides which policy it is.
+  it.each([SIGN_UP, PROFILE])('accepts a token of %s that names no policy (neither tfp nor acr): its key decides', async (policy) => {
+    const token = entra().mintAccessToken({ b2cPolicy: policy, scopes: ['demo.read'], claims: { tfp: undefined } });
+    expect(decodeJwtUnverified(token).payload).not.toHaveProperty('tfp');
+    expect(decodeJwtUnverified(token).payload).not.toHaveProperty('acr');
+    const answer = await me(app.url(), token);
+    expectOk(answer);
+    expect(answer.body.tid).toBe(entra().tenantId);
+  });
+
+  it('refuses a policy-less token whose kid no listed policy holds with policy_key_not_found', async () => {
+    const token = entra().mintAccessToken({ b2cPolicy: 'B2C_1_passwordreset', scopes: ['demo.read'], claims: { tfp: undefined } });
+    expectInvalidToken(await me(app.url(), token), 'policy_key_not_found');
+  });
+
+  it('refuses a tampered policy-less token with invalid_signature', async () => {
     const token = entra().mintAccessToken({ b2cPolicy: SIGN_UP, scopes: ['demo.read'], claims: { tfp: undefined } });
-    expectInvalidToken(await me(app.url(), token), 'invalid_issuer');
+    const [header, payload, signature] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, scp: 'demo.write' })).toString('base64url')}.${signature}`;
+    expectInvalidToken(await me(app.url(), tampered), 'invalid_signature');
   });
 
   it('refuses a workforce token of the same tenant', async () => {

@@ -135,7 +135,7 @@ describe('token properties (fast-check, express)', () => {
       const now = nowSeconds();
       const removed = fc.constant(undefined);
       const notNumber = anyJson().filter((value) => typeof value !== 'number');
-      const audiences = new Set([entra.clientId, `api://${entra.clientId}`]);
+      const audiences = new Set([entra.clientId, `api://${entra.clientId}`, `spn:${entra.clientId}`]);
       const issuers = new Set([entra.v1Issuer(), entra.v2Issuer()]);
       const OTHER_TENANT = '0b3d7a1c-9e2f-4d6b-8a5c-1f2e3d4c5b6a';
       return fc.oneof(

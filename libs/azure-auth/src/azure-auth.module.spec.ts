@@ -35,7 +35,7 @@ async function resolved(imports: unknown[]): Promise<ResolvedAzureAuthOptions> {
 describe('AzureAuthModule', () => {
   it('forRoot applies the defaults', async () => {
     const options = await resolved([AzureAuthModule.forRoot(base)]);
-    expect([...options.audiences]).toEqual([clientId, `api://${clientId}`]);
+    expect([...options.audiences]).toEqual([clientId, `api://${clientId}`, `spn:${clientId}`]);
     expect(options.clockToleranceSeconds).toBe(300);
     expect([...options.acceptedTokenVersions].sort()).toEqual(['1.0', '2.0']);
     expect(options.authorityHost).toBe('http://127.0.0.1:9');
@@ -51,7 +51,7 @@ describe('AzureAuthModule', () => {
 
   it('normalises an upper-case clientId in the default audiences and realm', async () => {
     const options = await resolved([AzureAuthModule.forRoot({ ...base, clientId: clientId.toUpperCase() })]);
-    expect([...options.audiences]).toEqual([clientId, `api://${clientId}`]);
+    expect([...options.audiences]).toEqual([clientId, `api://${clientId}`, `spn:${clientId}`]);
     expect(options.realm).toBe(`api://${clientId}`);
   });
 

@@ -160,7 +160,10 @@ function resolveAuthority(options: Omit<AzureAuthModuleOptions, 'authorities'>):
   const normalizedClientId = clientId.toLowerCase();
   const multiTenant = authority === undefined && MULTI_TENANT.has(tenantId.toLowerCase()) ? (tenantId.toLowerCase() as MultiTenantKind) : undefined;
 
-  const audienceList = options.audience === undefined ? [normalizedClientId, `api://${normalizedClientId}`] : ([] as string[]).concat(options.audience);
+  // v2 tokens name the client id; v1 tokens the App ID URI that was requested, or `spn:` and the
+  // client id when the resource was requested by its service principal name.
+  const audienceList =
+    options.audience === undefined ? [normalizedClientId, `api://${normalizedClientId}`, `spn:${normalizedClientId}`] : ([] as string[]).concat(options.audience);
   if (audienceList.length === 0 || audienceList.some((entry) => typeof entry !== 'string' || entry.length === 0)) {
     throw new AzureAuthConfigurationError('audience', 'must be a non-empty string or array of non-empty strings');
   }
@@ -216,8 +219,9 @@ function resolveAuthority(options: Omit<AzureAuthModuleOptions, 'authorities'>):
   if (authority !== undefined) {
     const url = parseSecureUrl(authority, 'authority');
     if (url.search || url.hash) throw new AzureAuthConfigurationError('authority', 'must not carry a query or fragment');
-    label = url.href.replace(/\/+$/, '');
-    discovery = authorityDiscovery(decodeURI(label), policies).map((entry) =>
+    // Shown as written: `{policy}`, not `%7Bpolicy%7D`.
+    label = decodeURI(url.href.replace(/\/+$/, ''));
+    discovery = authorityDiscovery(label, policies).map((entry) =>
       appId ? { ...entry, metadataUrl: `${entry.metadataUrl}?appid=${encodeURIComponent(appId)}` } : entry,
     );
   } else {

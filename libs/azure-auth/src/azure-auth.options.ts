@@ -62,8 +62,10 @@ export interface AzureAuthModuleOptions {
    */
   authorities?: AzureAuthorityOptions[];
   /**
-   * Audiences (`aud`) accepted. Default: the client id (v2 tokens) and `api://{clientId}` (v1 tokens).
-   * Set it when the API exposes a custom App ID URI.
+   * Audiences (`aud`) accepted. Default: the client id (v2 tokens), `api://{clientId}` and
+   * `spn:{clientId}` (v1 tokens, for a resource requested by its App ID URI or by its service
+   * principal name). Set it when the API exposes a custom App ID URI; it replaces the defaults, so
+   * list every form the API's clients request.
    */
   audience?: string | string[];
   /**

@@ -103,6 +103,17 @@ export const AzureAuthErrors = {
     new AzureAuthError('token_rejected', {
       description: 'Token could not be validated',
     }),
+  policyKeyNotFound: () =>
+    new AzureAuthError('policy_key_not_found', {
+      description: 'Token names no B2C policy, and no accepted policy holds its signing key',
+      hint: 'The token has neither tfp nor acr: it was checked against the keys of every policy in "policies". Add its policy there, or have the user flow emit tfp.',
+    }),
+  policyMetadataUnavailable: () =>
+    new AzureAuthError('keys_unavailable', {
+      description: 'Signing keys of the authority are unavailable right now',
+      hint: 'The metadata of the token\'s B2C policy could not be read (see the error logged at start-up: a policy name in "policies" may be wrong or not yet published).',
+      retryAfterSeconds: 10,
+    }),
   keysUnavailable: (retryAfterSeconds: number) =>
     new AzureAuthError('keys_unavailable', {
       description: 'Signing keys of the authority are unavailable right now',

@@ -11,6 +11,7 @@ export type AzureAuthReason =
   | 'invalid_signature'
   | 'signing_key_not_found'
   | 'signing_key_issuer_mismatch'
+  | 'policy_key_not_found'
   | 'token_expired'
   | 'token_not_yet_valid'
   | 'invalid_claims'

@@ -10,7 +10,7 @@ const V1_KEYS = 'https://login.microsoftonline.com/contoso.onmicrosoft.com/disco
 type KeySetState = Pick<JwksKeySet, 'jwksUri' | 'loaded' | 'ageMs' | 'size' | 'fetches'>;
 
 function indicatorWith(keySets: KeySetState[]): AzureAuthHealthIndicator {
-  const keySource = { keySetsInUse: () => keySets } as unknown as KeySource;
+  const keySource = { keySetsInUse: () => keySets, unavailableMetadata: () => [] } as unknown as KeySource;
   return new AzureAuthHealthIndicator(keySource, new HealthIndicatorService());
 }
 

@@ -21,6 +21,12 @@ export type AzureAuthKeySetHealth = {
 export type AzureAuthHealthDetails = {
   /** One entry per key set in use once the metadata is known (a workforce tenant: one set, for tokens of both versions; B2C: one per policy). */
   readonly keySets: AzureAuthKeySetHealth[];
+  /**
+   * B2C policies listed in `policies` whose metadata could not be read (a typo, a policy not yet
+   * published): their tokens get 503 while the other policies are served, so the check stays up
+   * and names them here. Absent when there are none.
+   */
+  readonly unavailableMetadata?: ReadonlyArray<{ readonly policy: string; readonly metadataUrl: string; readonly problem: string }>;
   /** Why the check is down; absent when it is up. */
   readonly message?: string;
 };
@@ -75,16 +81,18 @@ export class AzureAuthHealthIndicator {
         fetches: set.fetches,
       }),
     );
+    const unavailable = this.keys.unavailableMetadata();
+    const details = unavailable.length > 0 ? { keySets, unavailableMetadata: unavailable } : { keySets };
     if (keySets.length === 0) {
-      return indicator.down<AzureAuthHealthDetails>({ message: 'The authority metadata has not been discovered yet', keySets });
+      return indicator.down<AzureAuthHealthDetails>({ message: 'The authority metadata has not been discovered yet', ...details });
     }
     const missing = keySets.filter((set) => !set.loaded);
     if (missing.length > 0) {
       return indicator.down<AzureAuthHealthDetails>({
         message: `Signing keys not loaded from ${missing.map((set) => set.jwksUri).join(', ')}`,
-        keySets,
+        ...details,
       });
     }
-    return indicator.up<AzureAuthHealthDetails>({ keySets });
+    return indicator.up<AzureAuthHealthDetails>(details);
   }
 }

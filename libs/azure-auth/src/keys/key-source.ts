@@ -1,14 +1,18 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
 import type { ResolvedAuthority, ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import { AzureAuthError } from '../errors/azure-auth.error.js';
 import { AzureAuthErrors } from '../errors/messages.js';
-import { discoverAuthority, type DiscoveredAuthority, type IssuerRoute } from '../metadata/authority-metadata.js';
+import { discoverAuthority, type DiscoveredAuthority, type IssuerRoute, type UnavailableMetadata } from '../metadata/authority-metadata.js';
 import { agentFor } from '../metadata/proxy-agent.js';
 import { JwksKeySet, type SigningKey } from './jwks-key-set.js';
 import { SingleFlight } from './single-flight.js';
 
 /** Seconds a 503 tells the client to wait before retrying. */
 const RETRY_AFTER_SECONDS = 10;
+
+/** A discovery that left a B2C policy out is tried again after this, not after `metadataRefreshSeconds`. */
+const PARTIAL_DISCOVERY_RETRY_MS = 60_000;
 
 /**
  * One trusted authority's metadata and key sets: discovered lazily through a single flight, the
@@ -31,7 +35,8 @@ class AuthorityKeys {
   /** The discovered authority if known, without waiting; refreshes a stale one in the background. */
   peek(): DiscoveredAuthority | undefined {
     const current = this.current;
-    if (current && Date.now() - current.fetchedAt > this.options.metadataRefreshSeconds * 1000) {
+    const maxAgeMs = current?.unavailable.length ? PARTIAL_DISCOVERY_RETRY_MS : this.options.metadataRefreshSeconds * 1000;
+    if (current && Date.now() - current.fetchedAt > maxAgeMs) {
       this.discovery.run().catch(() => undefined);
     }
     return current;
@@ -44,6 +49,11 @@ class AuthorityKeys {
     } catch {
       throw AzureAuthErrors.keysUnavailable(RETRY_AFTER_SECONDS);
     }
+  }
+
+  /** The discovered authority if known, starting nothing (health reads it). */
+  peekQuietly(): DiscoveredAuthority | undefined {
+    return this.current;
   }
 
   /** Fetches metadata and then keys, without blocking the caller; failures are logged. */
@@ -68,6 +78,12 @@ class AuthorityKeys {
       const discovered = await discoverAuthority(this.options, (jwksUri) => this.keySetFor(jwksUri), started);
       this.current = { ...discovered, fetchedAt: Date.now() };
       this.logger.log(`Discovered ${this.options.label} (${discovered.routes.length} metadata documents) in ${Date.now() - started} ms`);
+      for (const { policy, metadataUrl, problem } of discovered.unavailable) {
+        this.logger.error(
+          `Metadata of B2C policy ${policy} unavailable at ${metadataUrl} (${problem}): its tokens get 503 until it can be read ` +
+            `(tried again every ${PARTIAL_DISCOVERY_RETRY_MS / 1000} s); the other policies are served. Check the policy name in "policies".`,
+        );
+      }
       return this.current;
     } catch (error) {
       if (this.discovery.isClosed) throw error;
@@ -155,12 +171,22 @@ export class KeySource implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The key for `kid` among the keys of a route. From memory when known; otherwise the set is
-   * loaded, or refreshed once per interval, first (`keys_unavailable` when that fails,
-   * `signing_key_not_found` when the kid stays unknown).
+   * The key for `kid` among the keys of the routes that may have signed the token (one, but for a
+   * B2C token that names no policy). From memory when known; otherwise each set is loaded, or
+   * refreshed once per interval, first (`keys_unavailable` when that fails, `signing_key_not_found`
+   * or `policy_key_not_found` when the kid stays unknown).
    */
-  signingKey(route: IssuerRoute, kid: string): SigningKey | Promise<SigningKey> {
-    return route.keys.peek(kid) ?? route.keys.get(kid);
+  signingKey(routes: readonly IssuerRoute[], kid: string): SigningKey | Promise<SigningKey> {
+    for (const route of routes) {
+      const key = route.keys.peek(kid);
+      if (key) return key;
+    }
+    return routes.length === 1 ? routes[0].keys.get(kid) : signingKeyAmong(routes, kid);
+  }
+
+  /** B2C policies whose metadata could not be read, across authorities (for health reporting). */
+  unavailableMetadata(): UnavailableMetadata[] {
+    return this.authorities.flatMap((authority) => authority.peekQuietly()?.unavailable ?? []);
   }
 
   /** Every key set in use, across authorities (for health reporting). */
@@ -175,6 +201,21 @@ export class KeySource implements OnModuleInit, OnModuleDestroy {
     if (authorities.length === 0) throw failed?.reason;
     return { authorities, unavailable: failed?.reason };
   }
+}
+
+/**
+ * The key of a B2C token that names no policy: whichever accepted policy's key set holds its kid
+ * (each set loaded, or refreshed once per interval, as for any token). When none does, the reason
+ * says so; when a set could not be fetched, the answer is 503, since that policy may be the one.
+ */
+async function signingKeyAmong(routes: readonly IssuerRoute[], kid: string): Promise<SigningKey> {
+  const settled = await Promise.allSettled([...new Set(routes.map((route) => route.keys))].map((keys) => keys.get(kid)));
+  let unavailable: unknown;
+  for (const result of settled) {
+    if (result.status === 'fulfilled') return result.value;
+    if (!(result.reason instanceof AzureAuthError) || result.reason.reason !== 'signing_key_not_found') unavailable ??= result.reason;
+  }
+  throw unavailable ?? AzureAuthErrors.policyKeyNotFound();
 }
 
 /** The trusted authorities as discovered. */

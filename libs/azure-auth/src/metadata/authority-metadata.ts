@@ -17,10 +17,20 @@ export interface IssuerRoute {
   readonly keys: JwksKeySet;
 }
 
+/** A metadata document that could not be read while the others of its authority could (a B2C policy). */
+export interface UnavailableMetadata {
+  readonly policy: string;
+  readonly metadataUrl: string;
+  /** What went wrong, e.g. `HTTP 404 from https://…`. */
+  readonly problem: string;
+}
+
 /** The authority as discovered: one route per metadata document (token version, or B2C policy). */
 export interface DiscoveredAuthority {
   readonly options: ResolvedAuthority;
   readonly routes: readonly IssuerRoute[];
+  /** B2C policies whose metadata could not be read: their tokens cannot be decided until it can. */
+  readonly unavailable: readonly UnavailableMetadata[];
   /** Issuer template of the v2 metadata, used to check the `issuer` of v2 keys. */
   readonly v2IssuerTemplate: string | undefined;
   readonly fetchedAt: number;
@@ -33,9 +43,18 @@ export interface DiscoveredAuthority {
  * issuer (so the key issuer rule holds for both versions).
  */
 export async function discoverAuthority(options: ResolvedAuthority, keySetFor: (jwksUri: string) => JwksKeySet, now: number): Promise<DiscoveredAuthority> {
-  const documents = await Promise.all(
+  const settled = await Promise.allSettled(
     options.discovery.map(async (entry) => ({ entry, ...readMetadata(await fetchMetadata(entry, options), entry.metadataUrl) })),
   );
+  const documents = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const unavailable: UnavailableMetadata[] = [];
+  for (const [index, result] of settled.entries()) {
+    if (result.status === 'fulfilled') continue;
+    const { policy, metadataUrl } = options.discovery[index];
+    // One B2C policy's metadata says nothing about another's; a workforce tenant's documents stand or fall together.
+    if (policy === undefined || documents.length === 0) throw result.reason;
+    unavailable.push({ policy, metadataUrl, problem: result.reason instanceof Error ? result.reason.message : String(result.reason) });
+  }
   const v2 = documents.find(({ entry }) => entry.version === '2.0');
   const v2Keys = v2 && keySetFor(v2.jwksUri);
   const routes = documents.map(({ entry, issuer, jwksUri }): IssuerRoute => ({
@@ -44,7 +63,7 @@ export async function discoverAuthority(options: ResolvedAuthority, keySetFor: (
     issuerTemplate: issuer,
     keys: entry.version === '1.0' && v2Keys ? v2Keys : keySetFor(jwksUri),
   }));
-  return { options, routes, v2IssuerTemplate: v2?.issuer, fetchedAt: now };
+  return { options, routes, unavailable, v2IssuerTemplate: v2?.issuer, fetchedAt: now };
 }
 
 function fetchMetadata(entry: DiscoveryEntry, options: ResolvedAuthority): Promise<unknown> {

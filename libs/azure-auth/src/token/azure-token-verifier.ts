@@ -146,8 +146,8 @@ export class AzureTokenVerifier implements OnModuleInit {
       const kid = checkAlgorithm(header, options);
       const version = checkVersion(payload, options);
       const issued = checkIssuer(payload, version, authority);
-      const route = checkPolicy(payload, issued, authority);
-      return andThen(this.keys.signingKey(route, kid), (key): Keyed => {
+      const routes = checkPolicy(payload, issued, authority);
+      return andThen(this.keys.signingKey(routes, kid), (key): Keyed => {
         checkKeyIssuer(key, issued, authority);
         return { authority, issued, key, lifetimeSeconds };
       });

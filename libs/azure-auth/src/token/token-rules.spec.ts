@@ -27,7 +27,8 @@ function routeToken(h: JwtHeader, p: AzureAccessTokenClaims, a: DiscoveredAuthor
   checkNotForGraph(h, p, o.clientId);
   const kid = checkAlgorithm(h, o);
   const issued = checkIssuer(p, checkVersion(p, o), withOptions);
-  return { ...issued, route: checkPolicy(p, issued, withOptions), kid };
+  const [route] = checkPolicy(p, issued, withOptions);
+  return { ...issued, route, kid };
 }
 
 const tenantId = '11111111-2222-4333-8444-555555555555';
@@ -46,7 +47,7 @@ function authority(v2Template: string | undefined, v1Template: string | undefine
   const routes: IssuerRoute[] = [];
   if (v2Template) routes.push({ version: '2.0', issuerTemplate: v2Template, keys: {} as never });
   if (v1Template) routes.push({ version: '1.0', issuerTemplate: v1Template, keys: {} as never });
-  return { options: options(), routes, v2IssuerTemplate: v2Template, fetchedAt: 0 };
+  return { options: options(), routes, unavailable: [], v2IssuerTemplate: v2Template, fetchedAt: 0 };
 }
 
 const single = authority(v2Issuer(tenantId), v1Issuer(tenantId));

@@ -171,18 +171,28 @@ function issuerHint(iss: string, authority: DiscoveredAuthority): string | undef
 }
 
 /**
- * B2C with `policies`: every policy of a tenant shares one issuer; the token's `tfp` (else `acr`)
- * names its policy, which must be one of those accepted, and picks that policy's keys. Other
- * authorities: the issuer's own route.
+ * The routes whose keys may have signed the token. B2C with `policies`: every policy of a tenant
+ * shares one issuer. A token that names its policy (`tfp`, else `acr`) must name one of those
+ * accepted, and only that policy's keys apply; a token that names none (B2C leaves the claim out in
+ * some configurations) may come from any accepted policy, and the key that verifies it decides.
+ * Other authorities: the issuer's own route.
  */
-export function checkPolicy(payload: AzureAccessTokenClaims, issued: IssuedBy, authority: DiscoveredAuthority): IssuerRoute {
-  if (issued.route.policy === undefined) return issued.route;
-  const policy = typeof payload.tfp === 'string' ? payload.tfp : typeof payload.acr === 'string' ? payload.acr : undefined;
-  const wanted = policy?.toLowerCase();
+export function checkPolicy(payload: AzureAccessTokenClaims, issued: IssuedBy, authority: DiscoveredAuthority): readonly IssuerRoute[] {
+  if (issued.route.policy === undefined) return [issued.route];
+  const named = typeof payload.tfp === 'string' ? payload.tfp : typeof payload.acr === 'string' ? payload.acr : undefined;
+  const wanted = named?.toLowerCase();
+  const candidates: IssuerRoute[] = [];
   for (const candidate of authority.routes) {
-    if (candidate.policy !== undefined && candidate.policy.toLowerCase() === wanted && fillIssuer(candidate.issuerTemplate, issued.tenantId) === issued.issuer) return candidate;
+    if (candidate.policy === undefined || fillIssuer(candidate.issuerTemplate, issued.tenantId) !== issued.issuer) continue;
+    if (wanted === undefined) candidates.push(candidate);
+    else if (candidate.policy.toLowerCase() === wanted) return [candidate];
   }
-  throw AzureAuthErrors.invalidIssuer('The token\'s policy (tfp/acr) is not one of the policies this API accepts.');
+  // A listed policy whose metadata could not be read may be the token's: that is "cannot tell now".
+  if (authority.unavailable.some(({ policy }) => wanted === undefined || policy.toLowerCase() === wanted)) {
+    if (wanted !== undefined || candidates.length === 0) throw AzureAuthErrors.policyMetadataUnavailable();
+  }
+  if (candidates.length === 0) throw AzureAuthErrors.invalidIssuer('The token\'s policy (tfp/acr) is not one of the policies this API accepts.');
+  return candidates;
 }
 
 /**
