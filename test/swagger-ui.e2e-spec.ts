@@ -14,7 +14,8 @@ describe('Swagger UI in headless Chromium', () => {
   const offMachine: string[] = [];
 
   beforeAll(async () => {
-    entra = await EntraEmulator.start();
+    // Swagger UI signs in as its own SPA registration, which the emulator must be told about.
+    entra = await EntraEmulator.start({ signInClientIds: [SWAGGER_CLIENT_ID] });
     ({ app, url } = await startDocumentedApp('express', entra));
     browser = await launchChromium();
     page = await openOnMachineOnly(browser, `${url}/docs`, offMachine);

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { ENTRA_EMULATOR_DEFAULTS } from './emulator-defaults.js';
+import { isB2cPolicyName } from './entra-documents.js';
 import { mergeRemovingUndefined } from './jwt.js';
 
 /** What to put in a minted access token. Every field is optional: the default is a valid v2 user token for the emulator's API. */
@@ -127,7 +128,7 @@ function buildB2cAccessToken(
   context: AccessTokenContext,
 ): { header: Record<string, unknown>; payload: Record<string, unknown> } {
   const policy = options.b2cPolicy;
-  if (typeof policy !== 'string' || !/^[a-z0-9_-][a-z0-9_.-]*$/i.test(policy)) {
+  if (!isB2cPolicyName(policy)) {
     throw new Error(`MintOptions.b2cPolicy must be a policy name such as 'B2C_1_signupsignin', got ${JSON.stringify(policy)}`);
   }
   for (const conflicting of ['version', 'appId'] as const) {

@@ -55,6 +55,27 @@ const DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/i;
 const POLICY = /^[a-z0-9_-][a-z0-9_.-]*$/i;
 
 /**
+ * A name B2C could give a policy (user flow or custom policy): one path segment.
+ *
+ * @internal
+ */
+export function isB2cPolicyName(name: unknown): name is string {
+  return typeof name === 'string' && POLICY.test(name);
+}
+
+/**
+ * The policy an `EntraEmulator` method was given, refused with that method's name when it is none.
+ *
+ * @internal
+ */
+export function requireB2cPolicyName(method: string, policy: unknown): string {
+  if (!isB2cPolicyName(policy)) {
+    throw new Error(`EntraEmulator.${method}: a policy name such as 'B2C_1_signupsignin' is required, got ${JSON.stringify(policy)}`);
+  }
+  return policy;
+}
+
+/**
  * Interprets a path's tenant. A verified domain is taken to be a name of the emulator's own tenant,
  * because there is no directory to look it up in; real Entra would answer with that tenant's GUID.
  */
@@ -82,7 +103,7 @@ export function resolveTenant(segment: string, homeTenantId: string): ResolvedTe
  */
 function matchB2cRoute(segments: string[], homeTenantId: string, b2cDomain: string): EntraRoute | undefined {
   const [domain, policy, ...rest] = segments;
-  if (domain?.toLowerCase() !== b2cDomain || policy === undefined || !POLICY.test(policy)) {
+  if (domain?.toLowerCase() !== b2cDomain || !isB2cPolicyName(policy)) {
     return undefined;
   }
   const tenant: ResolvedTenant = { pathSegment: b2cDomain, issuerTenantId: homeTenantId, isMultiTenantAuthority: false };
@@ -233,12 +254,33 @@ export function v1MetadataDocument(
   };
 }
 
-/** A `{ keys: [...] }` document; each key gets `issuer` only when one is given (v2 endpoint). */
-export function keysDocument(
-  keys: Iterable<EmulatorSigningKey>,
-  issuer: string | undefined,
-): { keys: EntraJsonWebKey[] } {
-  return { keys: [...keys].map((key) => toEntraJwk(key, issuer)) };
+/**
+ * A key as a keys endpoint shows it: the fields a test gave it replace Entra's.
+ *
+ * @internal
+ */
+export interface PublishedKey {
+  readonly key: EmulatorSigningKey;
+  /** Shown in place of the endpoint's issuer, on v2 endpoints only. */
+  readonly issuer?: string;
+  readonly use?: string;
+  readonly alg?: string;
+}
+
+/**
+ * A `{ keys: [...] }` document. `issuer` is the endpoint's: given on v2 endpoints (where a key's
+ * own issuer wins), undefined on v1 endpoints, which show no issuer at all.
+ *
+ * @internal
+ */
+export function keysDocument(keys: Iterable<PublishedKey>, issuer: string | undefined): { keys: EntraJsonWebKey[] } {
+  return {
+    keys: [...keys].map((published) => ({
+      ...toEntraJwk(published.key, issuer === undefined ? undefined : (published.issuer ?? issuer)),
+      ...(published.use === undefined ? {} : { use: published.use }),
+      ...(published.alg === undefined ? {} : { alg: published.alg }),
+    })),
+  };
 }
 
 /**

@@ -3,16 +3,10 @@
  * Never import it from production code: it signs any token it is asked for.
  */
 export { EntraEmulator } from './entra-emulator.js';
-export type {
-  AddKeyOptions,
-  EmulatorFault,
-  EmulatorKeyPair,
-  EmulatorFaultTarget,
-  EmulatorRequest,
-  EmulatorRequestKind,
-  EntraEmulatorOptions,
-  UnpublishedSigningKey,
-} from './entra-emulator.js';
+export type { EntraEmulatorOptions } from './emulator-options.js';
+export type { AddKeyOptions, EmulatorKeyPair, UnpublishedSigningKey } from './key-store.js';
+export type { EmulatorFault, EmulatorFaultTarget } from './fault-injection.js';
+export type { EmulatorRequest, EmulatorRequestKind } from './request-log.js';
 export type { MintOptions } from './access-token.js';
 export type { EmulatedSignInUser } from './sign-in.js';
 export { ENTRA_EMULATOR_DEFAULTS } from './emulator-defaults.js';

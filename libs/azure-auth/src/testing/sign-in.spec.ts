@@ -81,7 +81,7 @@ describe('EntraEmulator sign-in endpoints', () => {
   let client: ReturnType<typeof signInClient>;
 
   beforeAll(async () => {
-    entra = await EntraEmulator.start();
+    entra = await EntraEmulator.start({ signInClientIds: [SPA_CLIENT_ID] });
     client = signInClient(entra);
   });
   afterAll(() => entra.stop());
@@ -165,7 +165,7 @@ describe('EntraEmulator sign-in endpoints', () => {
     });
 
     it('gives the configured signInUser its roles and oid', async () => {
-      const admin = await EntraEmulator.start({ signInUser: { roles: ['TaskAdmin'], oid: TASK_ADMIN_OID } });
+      const admin = await EntraEmulator.start({ signInUser: { roles: ['TaskAdmin'], oid: TASK_ADMIN_OID }, signInClientIds: [SPA_CLIENT_ID] });
       try {
         const body = await json(await (await signInClient(admin).code()).redeem());
         expect(decodeJwtUnverified(body.access_token as string).payload).toMatchObject({ roles: ['TaskAdmin'], oid: TASK_ADMIN_OID, scp: 'Todolist.Read Todolist.ReadWrite' });
@@ -339,17 +339,24 @@ describe('EntraEmulator sign-in endpoints', () => {
     });
   });
 
-  it('lets browsers call the token endpoint from another origin', async () => {
+  it('lets browsers call the token endpoint from another loopback origin', async () => {
+    const origin = 'http://127.0.0.1:3000';
     const preflight = await fetch(entra.tokenEndpoint(), {
       method: 'OPTIONS',
-      headers: { origin: 'http://127.0.0.1:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-requested-with,content-type' },
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-requested-with,content-type' },
     });
     expect(preflight.status).toBe(204);
-    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
     expect(preflight.headers.get('access-control-allow-methods')).toMatch(/\bPOST\b/);
     expect(preflight.headers.get('access-control-allow-headers')).toBe('x-requested-with,content-type');
-    const answer = await (await client.code()).redeem();
-    expect(answer.headers.get('access-control-allow-origin')).toBe('*');
+    const signIn = await client.code();
+    const answer = await client.token(
+      { grant_type: 'authorization_code', client_id: SPA_CLIENT_ID, code: signIn.code, redirect_uri: REDIRECT_URI, code_verifier: signIn.verifier },
+      undefined,
+      { headers: { origin } },
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('access-control-allow-origin')).toBe(origin);
   });
 
   it("records sign-in requests as 'signin', apart from metadata and keys, and faults leave them alone", async () => {

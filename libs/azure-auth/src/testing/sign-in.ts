@@ -1,6 +1,7 @@
 import { isGuid } from '../shared/guid.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { MintOptions } from './access-token.js';
+import { parseRedirectUri, type AccessPolicy } from './access-policy.js';
 import { TENANT_ID_TEMPLATE } from './emulator-defaults.js';
 import { resolveTenant, type ResolvedTenant } from './entra-documents.js';
 
@@ -26,7 +27,11 @@ export type SignInAnswer =
   | { readonly type: 'redirect'; readonly location: string }
   | { readonly type: 'json'; readonly status: number; readonly body: Record<string, unknown> };
 
-/** What the sign-in endpoints need from the emulator. */
+/**
+ * What the sign-in endpoints need from the emulator.
+ *
+ * @internal
+ */
 export interface SignInSettings {
   /** The API's application (client) id: the only resource tokens are issued for. */
   readonly clientId: string;
@@ -34,6 +39,8 @@ export interface SignInSettings {
   readonly user: Readonly<EmulatedSignInUser>;
   /** Application permissions granted to every client of the client credentials grant. */
   readonly daemonRoles: readonly string[];
+  /** Which clients the emulated tenant has registered, and where they may be sent back to. */
+  readonly access: Pick<AccessPolicy, 'knowsClient' | 'acceptsRedirectUri'>;
   readonly mint: (options: MintOptions) => string;
 }
 
@@ -96,21 +103,14 @@ function s256(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
 }
 
-/** A redirect URI Entra would accept for a SPA: an absolute http(s) URL without fragment. */
-function redirectTarget(value: string): URL | undefined {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hash === '' ? url : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The authorization code flow (with PKCE) and the client credentials grant of one emulator, as
  * Entra's v2 endpoints answer them, minus everything a human would see: no sign-in page, no
- * consent, no client registration (any client id GUID and any http(s) redirect URI is accepted).
- * Tokens are minted for the emulator's API only, so that the API under test verifies them for real.
+ * consent. Its registrations are few: the clients it knows, redirected back to loopback or to the
+ * redirect URIs it was given. Tokens are minted for the emulator's API only, so that the API under
+ * test verifies them for real.
+ *
+ * @internal
  */
 export class SignInService {
   private readonly codes = new Map<string, IssuedCode>();
@@ -128,16 +128,26 @@ export class SignInService {
     if (!clientId) {
       return missingParameter('client_id');
     }
-    if (!isGuid(clientId)) {
-      return jsonError(400, 'unauthorized_client', `Application with identifier '${clientId}' was not found in the directory: client_id must be an application (client) id GUID.`);
+    const unknown = this.unknownClient(clientId);
+    if (unknown !== undefined) {
+      return unknown;
     }
     const redirectUri = query.get('redirect_uri');
     if (!redirectUri) {
       return jsonError(400, 'invalid_request', 'No reply address provided: redirect_uri is required.');
     }
-    const target = redirectTarget(redirectUri);
+    const target = parseRedirectUri(redirectUri);
     if (target === undefined) {
       return jsonError(400, 'invalid_request', `The redirect URI '${redirectUri}' is not an absolute http(s) URL without fragment.`);
+    }
+    // A code sent to any URI would let a page the developer visits sign in as the emulated user.
+    if (!this.settings.access.acceptsRedirectUri(target)) {
+      return jsonError(
+        400,
+        'invalid_request',
+        `The redirect URI '${redirectUri}' is not registered: the emulator redirects to loopback URIs and to EntraEmulatorOptions.redirectUris only.`,
+        50011,
+      );
     }
 
     const state = query.get('state');
@@ -275,10 +285,11 @@ export class SignInService {
     if (!clientId) {
       return missingParameter('client_id');
     }
-    if (!isGuid(clientId)) {
-      return jsonError(400, 'unauthorized_client', `Application with identifier '${clientId}' was not found in the directory: client_id must be an application (client) id GUID.`);
+    const unknown = this.unknownClient(clientId);
+    if (unknown !== undefined) {
+      return unknown;
     }
-    // Any secret or assertion will do: the emulator has no registrations to check them against,
+    // Any secret or assertion will do: the emulator keeps no credentials to check them against,
     // but a daemon that sends neither would fail against Entra and must fail here too.
     const assertion = form.get('client_assertion') && form.get('client_assertion_type') === CLIENT_ASSERTION_TYPE;
     if (!form.get('client_secret') && !assertion && !basic?.secret) {
@@ -338,6 +349,22 @@ export class SignInService {
       return { problem: `No scope of the emulator's API was requested: add api://${this.settings.clientId}/{scope}.` };
     }
     return { uris, names };
+  }
+
+  /** Entra's answer to a client it has no registration of; undefined for a client it knows. */
+  private unknownClient(clientId: string): SignInAnswer | undefined {
+    if (!isGuid(clientId)) {
+      return jsonError(400, 'unauthorized_client', `Application with identifier '${clientId}' was not found in the directory: client_id must be an application (client) id GUID.`);
+    }
+    if (!this.settings.access.knowsClient(clientId)) {
+      return jsonError(
+        400,
+        'unauthorized_client',
+        `Application with identifier '${clientId}' was not found in the directory: the emulator knows its clientAppId and EntraEmulatorOptions.signInClientIds only.`,
+        700016,
+      );
+    }
+    return undefined;
   }
 
   /** Entra knows an API by its App ID URI or its bare application id. */
