@@ -33,7 +33,7 @@ async function start(config: AppConfig): Promise<void> {
   if (config.mode === 'dev') {
     // Imported only in dev mode: a configured API never loads the emulator, which signs anything.
     const { startDevMode } = await import('./dev/dev-mode.js');
-    dev = await startDevMode();
+    dev = await startDevMode(config.swaggerClientId);
     options = { auth: dev.auth, imports: [dev.module] };
   } else {
     options = { auth: config.auth };
@@ -51,7 +51,7 @@ async function start(config: AppConfig): Promise<void> {
       version: '1.0',
       path: DOCS_PATH,
       // Swagger UI's own app registration (SPA platform, redirect URI {origin}/docs/oauth2-redirect.html);
-      // the emulator accepts any client, so dev mode needs none.
+      // dev mode signs in as the emulator's own client unless one is given (the emulator then knows it too).
       swaggerClientId: config.swaggerClientId ?? dev?.swaggerClientId,
       scopes: { 'Todolist.Read': 'Read your task list', 'Todolist.ReadWrite': 'Read and change your task list' },
     });

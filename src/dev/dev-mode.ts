@@ -30,10 +30,11 @@ export interface DevMode {
 /**
  * Starts a local Entra emulator on loopback, in this process. Loaded only in dev mode, so a
  * configured API never even imports the emulator. Its sign-in endpoints make Swagger UI's
- * Authorize button work: they sign the emulated user in without any page.
+ * Authorize button work: they sign the emulated user in without any page, for loopback pages only.
  */
-export async function startDevMode(): Promise<DevMode> {
-  const entra = await EntraEmulator.start();
+export async function startDevMode(swaggerClientId?: string): Promise<DevMode> {
+  // The emulator's sign-in serves only clients it knows: its own, and Swagger UI's when one is configured.
+  const entra = await EntraEmulator.start({ signInClientIds: swaggerClientId ? [swaggerClientId] : [] });
   return {
     auth: { tenantId: entra.tenantId, clientId: entra.clientId, authorityHost: entra.authorityHost },
     module: DevEmulatorModule.forEmulator(entra),

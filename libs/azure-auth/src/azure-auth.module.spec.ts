@@ -137,6 +137,14 @@ describe('AzureAuthModule', () => {
     expect((await resolved([AzureAuthModule.forRoot(base)])).unknownKeyRefreshIntervalSeconds).toBe(30);
   });
 
+  it('labels a B2C authority as written, {policy} and all (log lines name it)', async () => {
+    const options = await resolved([
+      AzureAuthModule.forRoot({ authority: 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/{policy}/v2.0', policies: ['B2C_1_signin'], clientId, warmUp: false }),
+    ]);
+    expect(options.label).toBe('https://contoso.b2clogin.com/contoso.onmicrosoft.com/{policy}/v2.0');
+    expect(options.discovery.map((entry) => entry.metadataUrl)).toEqual(['https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin/v2.0/.well-known/openid-configuration']);
+  });
+
   it('allows http:// only for loopback hosts', async () => {
     for (const host of ['http://localhost:8080', 'http://127.0.0.1:8080', 'http://[::1]:8080']) {
       await expect(resolved([AzureAuthModule.forRoot({ ...base, authorityHost: host })])).resolves.toBeDefined();

@@ -1,6 +1,7 @@
 import { isGuid } from '../shared/guid.js';
 import { hostnameOf, parseOrigin, parseRedirectUri } from './access-policy.js';
 import { ENTRA_EMULATOR_DEFAULTS, TENANT_ID_TEMPLATE } from './emulator-defaults.js';
+import { isB2cPolicyName } from './entra-documents.js';
 import type { EmulatedSignInUser } from './sign-in.js';
 
 /** How to start an {@link EntraEmulator}. Every option has a documented default. */
@@ -29,6 +30,15 @@ export interface EntraEmulatorOptions {
    * Default `ENTRA_EMULATOR_DEFAULTS.b2cTenantName` (`'contoso'`).
    */
   b2cTenantName?: string;
+  /**
+   * The B2C policies (user flows) the emulated tenant publishes: their metadata and keys are
+   * served, and any other policy's are answered 404, as B2C answers a policy that does not exist
+   * (a typo in an API's `policies`, a policy not yet published). Default: every policy name.
+   *
+   * @example
+   * EntraEmulator.start({ b2cPolicies: ['B2C_1_signupsignin'] }); // B2C_1_profile then answers 404
+   */
+  b2cPolicies?: string[];
   /**
    * The user the sign-in endpoints (`/{tenant}/oauth2/v2.0/authorize` and `/token`) sign in: there
    * is no sign-in page, every authorization request is granted at once to this user, whose tokens
@@ -77,7 +87,11 @@ export interface EntraEmulatorOptions {
  *
  * @internal
  */
-export type ResolvedEmulatorOptions = Required<Omit<EntraEmulatorOptions, 'v2IssuerTemplate'>> & { v2IssuerTemplate: string | undefined };
+export type ResolvedEmulatorOptions = Required<Omit<EntraEmulatorOptions, 'v2IssuerTemplate' | 'b2cPolicies'>> & {
+  v2IssuerTemplate: string | undefined;
+  /** Lower case; `undefined`: every policy. */
+  b2cPolicies: ReadonlySet<string> | undefined;
+};
 
 // A DNS label: the B2C tenant name becomes `{name}.onmicrosoft.com` and `{name}.b2clogin.com`.
 const B2C_TENANT_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -156,6 +170,10 @@ export function resolveEmulatorOptions(options: EntraEmulatorOptions): ResolvedE
     v1IssuerHost: requireNonEmptyString('v1IssuerHost', options.v1IssuerHost ?? ENTRA_EMULATOR_DEFAULTS.v1IssuerHost).replace(/\/+$/, ''),
     v2IssuerTemplate,
     b2cTenantName: b2cTenantName.toLowerCase(),
+    b2cPolicies:
+      options.b2cPolicies === undefined
+        ? undefined
+        : new Set(requireList('b2cPolicies', options.b2cPolicies, 'B2C policy names', (entry) => (isB2cPolicyName(entry) ? entry.toLowerCase() : undefined))),
     signInUser: options.signInUser === undefined ? {} : validateSignInUser(options.signInUser),
     daemonRoles: optionalList('daemonRoles', options.daemonRoles, 'non-empty strings', asIs),
     signInClientIds: optionalList('signInClientIds', options.signInClientIds, 'application (client) id GUIDs', (entry) =>

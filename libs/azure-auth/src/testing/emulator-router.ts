@@ -25,6 +25,8 @@ import { matchSignInRoute, type SignInAnswer, type SignInRoute, type SignInServi
 export interface EmulatorRouterRooms {
   readonly tenantId: string;
   readonly b2cDomain: string;
+  /** The B2C policies published (lower case); `undefined`: every one. */
+  readonly b2cPolicies: ReadonlySet<string> | undefined;
   readonly documents: DocumentContext;
   readonly keys: KeyStore;
   readonly signIn: SignInService;
@@ -85,7 +87,7 @@ export class EmulatorRouter {
     }
     if (signIn !== undefined && url !== undefined) {
       this.answerSignIn(request, response, url, signIn);
-    } else if (route === undefined || url === undefined) {
+    } else if (route === undefined || url === undefined || (route.policy !== undefined && this.rooms.b2cPolicies?.has(route.policy) === false)) {
       sendJson(response, 404, { error: 'not_found' });
     } else {
       this.rooms.faults.answer(route.kind, request, response, () => sendJson(response, 200, this.document(route, url), DOCUMENT_CACHE_CONTROL));

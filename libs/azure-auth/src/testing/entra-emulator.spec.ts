@@ -342,6 +342,19 @@ describe('EntraEmulator', () => {
       }
     });
 
+    it('publishes only the b2cPolicies it is given, in any case, and answers 404 for any other', async () => {
+      const tenant = await EntraEmulator.start({ b2cPolicies: [SIGN_UP] });
+      try {
+        expect((await getJson(b2cUrl(SIGN_UP, 'metadata', tenant))).status).toBe(200);
+        expect((await getJson(b2cUrl(SIGN_UP.toUpperCase(), 'keys', tenant))).status).toBe(200);
+        expect((await getJson(b2cUrl('B2C_1_profile', 'metadata', tenant))).status).toBe(404);
+        expect((await getJson(b2cUrl('B2C_1_profile', 'keys', tenant))).status).toBe(404);
+      } finally {
+        await tenant.stop();
+      }
+      await expect(EntraEmulator.start({ b2cPolicies: ['not a policy'] })).rejects.toThrow(/b2cPolicies/);
+    });
+
     it('mints B2C access tokens: tfp, ver 1.0, no tid, signed by the policy key', async () => {
       const token = entra.mintAccessToken({ b2cPolicy: SIGN_UP, scopes: ['demo.read', 'demo.write'] });
       const { header, payload } = decodeJwtUnverified(token);

@@ -120,6 +120,7 @@ export class EntraEmulator {
     const router = new EmulatorRouter({
       tenantId: this.tenantId,
       b2cDomain: this.b2cDomain,
+      b2cPolicies: options.b2cPolicies,
       documents: { authorityHost: this.authorityHost, v1IssuerHost: this.v1IssuerHost, v2IssuerTemplate: this.v2IssuerTemplate },
       keys,
       signIn,
