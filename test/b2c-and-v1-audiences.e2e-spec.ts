@@ -1,11 +1,10 @@
-import { Controller, Get, type INestApplication, type LoggerService } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { AzureAuthModule, Public, type AzureAuthModuleOptions } from 'nestjs-azure-auth';
-import { AzureAuthHealthIndicator } from 'nestjs-azure-auth/health';
+import type { AzureAuthModuleOptions } from 'nestjs-azure-auth';
 import { decodeJwtUnverified, EntraEmulator } from 'nestjs-azure-auth/testing';
+import { healthAppModule } from './support/health-app.js';
 import { startAppPair, type AppPair } from './support/passport-app.js';
-import { ProbeController, call, type HttpAnswer } from './support/test-app.js';
+import { call, type HttpAnswer } from './support/test-app.js';
 
 // B2C and v1 tokens as Entra really writes them (issue 19), on both doors: AzureAuthGuard and the
 // passport strategy (AzurePassportAuthGuard), over real loopback HTTP to the emulator.
@@ -58,21 +57,6 @@ describe('B2C tokens that name no policy, on both doors', () => {
   });
 });
 
-@Controller('health')
-class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly azureAuth: AzureAuthHealthIndicator,
-  ) {}
-
-  @Public()
-  @Get()
-  @HealthCheck()
-  check() {
-    return this.health.check([() => this.azureAuth.isHealthy()]);
-  }
-}
-
 /** Keeps what the module logs at error level, to see that it names the policy and its URL. */
 class ErrorLog implements LoggerService {
   readonly errors: string[] = [];
@@ -95,11 +79,7 @@ describe('a listed B2C policy whose metadata answers 404', () => {
     // The tenant publishes two policies; the API lists a third by mistake.
     entra = await EntraEmulator.start({ b2cPolicies: [SIGN_UP, PROFILE] });
     const options: AzureAuthModuleOptions = { authority: entra.b2cAuthority(), policies: [SIGN_UP, TYPO, PROFILE], clientId: entra.clientId, warmUp: false };
-    const moduleRef = await Test.createTestingModule({
-      imports: [TerminusModule.forRoot({ logger: false }), AzureAuthModule.forRoot(options)],
-      controllers: [ProbeController, HealthController],
-      providers: [AzureAuthHealthIndicator],
-    }).compile();
+    const moduleRef = await Test.createTestingModule(healthAppModule(options)).compile();
     app = moduleRef.createNestApplication({ logger: logs });
     await app.listen(0, '127.0.0.1');
     url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

@@ -1,33 +1,10 @@
-import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
-import { AzureAuthModule, Public, type AzureAuthModuleOptions } from 'nestjs-azure-auth';
+import type { AzureAuthModuleOptions } from 'nestjs-azure-auth';
 import { EntraEmulator } from 'nestjs-azure-auth/testing';
-// Relative until the `nestjs-azure-auth/health` entry point is mapped.
-import { AzureAuthHealthIndicator } from 'nestjs-azure-auth/health';
-import { ADAPTERS, call, emulatorOptions, ProbeController, startApp, type Adapter, type HttpAnswer } from './support/test-app.js';
-
-@Controller('health')
-class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly azureAuth: AzureAuthHealthIndicator,
-  ) {}
-
-  // Public so that the probe keeps working when AzureAuthGuard is the global guard.
-  @Public()
-  @Get()
-  @HealthCheck()
-  check() {
-    return this.health.check([() => this.azureAuth.isHealthy()]);
-  }
-}
+import { healthAppModule } from './support/health-app.js';
+import { ADAPTERS, call, emulatorOptions, startApp, type Adapter, type HttpAnswer } from './support/test-app.js';
 
 function healthApp(adapter: Adapter, options: AzureAuthModuleOptions) {
-  return startApp(adapter, {
-    imports: [TerminusModule.forRoot({ logger: false }), AzureAuthModule.forRoot(options)],
-    controllers: [ProbeController, HealthController],
-    providers: [AzureAuthHealthIndicator],
-  });
+  return startApp(adapter, healthAppModule(options));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
