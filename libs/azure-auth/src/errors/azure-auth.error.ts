@@ -12,11 +12,16 @@ export interface AzureAuthErrorDetails {
   readonly requiredPermissions?: readonly string[];
   /** For 503: seconds after which a retry may succeed. */
   readonly retryAfterSeconds?: number;
+  /**
+   * For `insufficient_claims`: the claims challenge, base64-encoded JSON as Entra and Microsoft
+   * Graph send it (`{"access_token":{…}}`), for the client to pass to MSAL as `claims`.
+   */
+  readonly claims?: string;
 }
 
 /**
  * The one failure type of the module. Every refusal (authentication, authorization, key
- * availability) is an `AzureAuthError` with a stable {@link AzureAuthReason}; the guards turn it into
+ * availability, calls made downstream on the caller's behalf) is an `AzureAuthError` with a stable {@link AzureAuthReason}; the guards turn it into
  * the HTTP answer with its RFC 6750 `WWW-Authenticate` header.
  */
 export class AzureAuthError extends Error {
@@ -26,6 +31,8 @@ export class AzureAuthError extends Error {
   readonly hint?: string;
   readonly requiredPermissions?: readonly string[];
   readonly retryAfterSeconds?: number;
+  /** For `insufficient_claims`: the claims challenge (base64 JSON), sent in `WWW-Authenticate`. */
+  readonly claims?: string;
 
   constructor(
     readonly reason: AzureAuthReason,
@@ -37,6 +44,7 @@ export class AzureAuthError extends Error {
     this.hint = details.hint;
     this.requiredPermissions = details.requiredPermissions;
     this.retryAfterSeconds = details.retryAfterSeconds;
+    this.claims = details.claims;
   }
 }
 
@@ -45,9 +53,18 @@ const FORBIDDEN: ReadonlySet<AzureAuthReason> = new Set<AzureAuthReason>([
   'no_permissions',
   'client_not_allowed',
   'guest_not_allowed',
+  'consent_required',
+  'user_token_required',
+]);
+
+const UNAVAILABLE: ReadonlySet<AzureAuthReason> = new Set<AzureAuthReason>([
+  'keys_unavailable',
+  'token_endpoint_unavailable',
+  'downstream_unavailable',
+  'downstream_token_refused',
 ]);
 
 function statusOf(reason: AzureAuthReason): AzureAuthStatus {
-  if (reason === 'keys_unavailable') return 503;
+  if (UNAVAILABLE.has(reason)) return 503;
   return FORBIDDEN.has(reason) ? 403 : 401;
 }

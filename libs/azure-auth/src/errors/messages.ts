@@ -114,6 +114,47 @@ export const AzureAuthErrors = {
       hint: 'The metadata of the token\'s B2C policy could not be read (see the error logged at start-up: a policy name in "policies" may be wrong or not yet published).',
       retryAfterSeconds: 10,
     }),
+  claimsChallenge: (claims: string | undefined, where: 'entra' | 'downstream') =>
+    new AzureAuthError('insufficient_claims', {
+      description:
+        where === 'entra'
+          ? 'Entra needs the user to sign in again before this API can call on their behalf'
+          : 'The downstream API needs the user to sign in again (claims challenge)',
+      hint: claims
+        ? 'Acquire a new token interactively with these claims (MSAL.js: acquireTokenPopup({ scopes, claims: atob(claims) })), then retry.'
+        : 'Acquire a new token interactively (MSAL.js: acquireTokenPopup), then retry.',
+      claims,
+    }),
+  consentRequired: (scopes: readonly string[]) =>
+    new AzureAuthError('consent_required', {
+      description: 'Consent is missing for a downstream API this API calls on the user\'s behalf',
+      hint:
+        `Grant consent to ${scopes.join(', ')} for this API: an administrator grants it in the API's app registration (API permissions, Grant admin consent), ` +
+        "or the client asks the user for it (MSAL.js: extraScopesToConsent, or list the client in the API's knownClientApplications).",
+      requiredPermissions: scopes,
+    }),
+  userTokenRequired: () =>
+    new AzureAuthError('user_token_required', {
+      description: 'This call needs a signed-in user; the caller is an application',
+      hint: 'On-behalf-of exchanges a user\'s token only. An application calling as itself gets this route\'s data through a route made for app-only callers.',
+    }),
+  tokenEndpointUnavailable: (retryAfterSeconds: number) =>
+    new AzureAuthError('token_endpoint_unavailable', {
+      description: 'Entra\'s token endpoint is unavailable right now',
+      hint: 'The token for the downstream API could not be obtained in time. Retry later; the caller\'s token itself is fine.',
+      retryAfterSeconds,
+    }),
+  downstreamUnavailable: (retryAfterSeconds: number) =>
+    new AzureAuthError('downstream_unavailable', {
+      description: 'The downstream API is unavailable right now',
+      hint: 'It did not answer in time. Retry later.',
+      retryAfterSeconds,
+    }),
+  downstreamTokenRefused: () =>
+    new AzureAuthError('downstream_token_refused', {
+      description: 'Entra refused the token request of this API for a downstream call',
+      hint: 'The API\'s own configuration is at fault (its credential, its API permissions or the scopes it asks for): its log names the AADSTS error.',
+    }),
   keysUnavailable: (retryAfterSeconds: number) =>
     new AzureAuthError('keys_unavailable', {
       description: 'Signing keys of the authority are unavailable right now',

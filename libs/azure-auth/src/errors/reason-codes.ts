@@ -22,10 +22,21 @@ export type AzureAuthReason =
   | 'graph_token'
   // 401 for an unexpected failure while checking the token (details in the log)
   | 'token_rejected'
+  // 401: a downstream API needs more from the user (Conditional Access, MFA, continuous access
+  // evaluation); the `claims` of the challenge say what, for the client to ask the user again
+  | 'insufficient_claims'
   // 403: a valid token that may not do this
   | 'insufficient_permissions'
   | 'no_permissions'
   | 'client_not_allowed'
   | 'guest_not_allowed'
+  // 403: a call on the caller's behalf that cannot be made for this caller
+  | 'consent_required'
+  | 'user_token_required'
   // 503: we could not get the keys to decide
-  | 'keys_unavailable';
+  | 'keys_unavailable'
+  // 503: a downstream call could not be made now (Entra's token endpoint, or the downstream API,
+  // unreachable or too slow; or Entra refused this API's own token request: see the log)
+  | 'token_endpoint_unavailable'
+  | 'downstream_unavailable'
+  | 'downstream_token_refused';

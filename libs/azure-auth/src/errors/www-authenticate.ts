@@ -8,12 +8,18 @@ function quote(value: string): string {
 /**
  * The RFC 6750 challenge for a refusal: no `error` attribute when no token was sent,
  * `invalid_token` for a bad token, `insufficient_scope` (with the scopes that would pass) for a
- * valid token without permission. `undefined` when the answer is not a challenge (503).
+ * valid token without permission, `insufficient_claims` (with the `claims` to ask for) when a
+ * downstream API needs the user to sign in again. `undefined` when the answer is not a challenge (503).
  */
 export function buildWwwAuthenticate(error: AzureAuthError, realm: string): string | undefined {
   const realmParam = `realm=${quote(realm)}`;
   if (error.reason === 'token_missing') return `Bearer ${realmParam}`;
   if (error.status === 503) return undefined;
+  if (error.reason === 'insufficient_claims') {
+    // What MSAL.js needs to ask the user again: the claims, exactly as the challenge had them.
+    const claims = error.claims ? `, claims=${quote(error.claims)}` : '';
+    return `Bearer ${realmParam}, error="insufficient_claims", error_description=${quote(error.description)}${claims}`;
+  }
   if (error.status === 403) {
     const scope = error.requiredPermissions?.length
       ? `, scope=${quote(error.requiredPermissions.join(' '))}`
@@ -30,8 +36,10 @@ export interface AzureAuthErrorBody {
   reason: string;
   message: string;
   hint?: string;
-  /** For 403: the permissions any one of which would have been enough. */
+  /** For 403: the permissions any one of which would have been enough (`consent_required`: the downstream scopes to consent to). */
   required?: readonly string[];
+  /** For `insufficient_claims`: the claims challenge (base64 JSON), as in `WWW-Authenticate`, for clients that cannot read that header cross-origin. */
+  claims?: string;
 }
 
 const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' };
@@ -44,5 +52,6 @@ export function buildErrorBody(error: AzureAuthError): AzureAuthErrorBody {
     message: error.description,
     ...(error.hint ? { hint: error.hint } : {}),
     ...(error.requiredPermissions ? { required: error.requiredPermissions } : {}),
+    ...(error.claims ? { claims: error.claims } : {}),
   };
 }

@@ -22,7 +22,15 @@ export const ENTRA_EMULATOR_DEFAULTS = Object.freeze({
   v1IssuerHost: 'https://sts.windows.net',
   /** Name of the emulated Azure AD B2C tenant: its domain is `{b2cTenantName}.onmicrosoft.com`. */
   b2cTenantName: 'contoso',
+  /**
+   * Subject of the federated credential the API's registration trusts (workload identity: a
+   * Kubernetes service account), in tokens of {@link EntraEmulator.mintFederatedToken}.
+   */
+  federatedSubject: 'system:serviceaccount:default:nestjs-azure-auth',
 });
+
+/** The audience Entra requires of a federated token exchanged for an application's own token. */
+export const FEDERATED_TOKEN_AUDIENCE = 'api://AzureADTokenExchange';
 
 export { CONSUMERS_TENANT_ID } from '../azure-auth.constants.js';
 

@@ -2,6 +2,8 @@ import { isGuid } from '../shared/guid.js';
 import { hostnameOf, parseOrigin, parseRedirectUri } from './access-policy.js';
 import { ENTRA_EMULATOR_DEFAULTS, TENANT_ID_TEMPLATE } from './emulator-defaults.js';
 import { isB2cPolicyName } from './entra-documents.js';
+import { randomBytes } from 'node:crypto';
+import type { EmulatedDirectoryUser } from './graph.js';
 import type { EmulatedSignInUser } from './sign-in.js';
 
 /** How to start an {@link EntraEmulator}. Every option has a documented default. */
@@ -80,6 +82,37 @@ export interface EntraEmulatorOptions {
    * loopback is how a web page would reach the emulator by DNS rebinding. Default `[]`.
    */
   allowedHosts?: string[];
+  /**
+   * Serve HTTPS instead of HTTP, with a certificate authority made at start that nobody trusts
+   * until told to: hand {@link EntraEmulator.certificateAuthority} to the process that calls
+   * (`new https.Agent({ ca })` as the module's `httpAgent`, or a file named by
+   * `NODE_EXTRA_CA_CERTS` for a child process). MSAL Node refuses `http://` authorities, so
+   * downstream calls (on-behalf-of, client credentials of the API) need it. The metadata then
+   * names the emulator as Microsoft Graph (`msgraph_host`). Default `false`.
+   */
+  https?: boolean;
+  /**
+   * The client secret of the API's own app registration ({@link clientId}): what the token
+   * endpoint accepts from the API for on-behalf-of and client credentials. Default: a random
+   * value per start, read from {@link EntraEmulator.clientSecret}.
+   */
+  clientSecret?: string;
+  /** Lifetime, in seconds, of every token the token endpoint issues (all grants). Default `3600`, as Entra. */
+  tokenLifetimeSeconds?: number;
+  /**
+   * Application permissions granted to the API itself on the downstream APIs it calls (Microsoft
+   * Graph or another API): the `roles` of the tokens it gets with client credentials. Default `[]`.
+   *
+   * @example
+   * EntraEmulator.start({ https: true, apiAppPermissions: ['User.Read.All'] });
+   */
+  apiAppPermissions?: string[];
+  /**
+   * Users of the emulated directory, as its Microsoft Graph (`/v1.0/me`, `getMemberObjects`,
+   * `transitiveMemberOf`) shows them, by object id. A user not listed is shown from the claims of
+   * the token Graph receives, with no groups. Default `[]`.
+   */
+  directoryUsers?: EmulatedDirectoryUser[];
 }
 
 /**
@@ -87,7 +120,8 @@ export interface EntraEmulatorOptions {
  *
  * @internal
  */
-export type ResolvedEmulatorOptions = Required<Omit<EntraEmulatorOptions, 'v2IssuerTemplate' | 'b2cPolicies'>> & {
+export type ResolvedEmulatorOptions = Required<Omit<EntraEmulatorOptions, 'v2IssuerTemplate' | 'b2cPolicies' | 'directoryUsers'>> & {
+  directoryUsers: ReadonlyMap<string, EmulatedDirectoryUser>;
   v2IssuerTemplate: string | undefined;
   /** Lower case; `undefined`: every policy. */
   b2cPolicies: ReadonlySet<string> | undefined;
@@ -135,6 +169,26 @@ function validateSignInUser(user: unknown): EmulatedSignInUser {
   });
 }
 
+function validateDirectoryUsers(users: unknown): ReadonlyMap<string, EmulatedDirectoryUser> {
+  const byId = new Map<string, EmulatedDirectoryUser>();
+  if (users === undefined) return byId;
+  if (!Array.isArray(users)) {
+    throw new Error(`EntraEmulatorOptions.directoryUsers must be an array of { oid, displayName?, … }, got ${JSON.stringify(users)}`);
+  }
+  for (const [index, user] of users.entries()) {
+    const entry = user as EmulatedDirectoryUser;
+    if (entry === null || typeof entry !== 'object' || !isGuid(entry.oid)) {
+      throw new Error(`EntraEmulatorOptions.directoryUsers[${index}].oid must be an object id GUID, got ${JSON.stringify(entry?.oid)}`);
+    }
+    for (const field of ['displayName', 'userPrincipalName', 'mail'] as const) {
+      if (entry[field] !== undefined) requireNonEmptyString(`directoryUsers[${index}].${field}`, entry[field]);
+    }
+    const groups = entry.groups === undefined ? undefined : requireList(`directoryUsers[${index}].groups`, entry.groups, 'group object id GUIDs', (id) => (isGuid(id) ? id.toLowerCase() : undefined));
+    byId.set(entry.oid.toLowerCase(), Object.freeze({ ...entry, oid: entry.oid.toLowerCase(), groups }));
+  }
+  return byId;
+}
+
 /**
  * Validates every option once, before anything listens, with a message naming the wrong one.
  *
@@ -161,6 +215,10 @@ export function resolveEmulatorOptions(options: EntraEmulatorOptions): ResolvedE
   if (typeof b2cTenantName !== 'string' || !B2C_TENANT_NAME.test(b2cTenantName)) {
     throw new Error(`EntraEmulatorOptions.b2cTenantName must be a DNS label such as 'contoso', got ${JSON.stringify(b2cTenantName)}`);
   }
+  const tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
+  if (!Number.isInteger(tokenLifetimeSeconds) || tokenLifetimeSeconds <= 0) {
+    throw new Error(`EntraEmulatorOptions.tokenLifetimeSeconds must be a positive integer, got ${String(tokenLifetimeSeconds)}`);
+  }
   return {
     tenantId: tenantId.toLowerCase(),
     clientId: requireNonEmptyString('clientId', options.clientId ?? ENTRA_EMULATOR_DEFAULTS.clientId),
@@ -184,5 +242,10 @@ export function resolveEmulatorOptions(options: EntraEmulatorOptions): ResolvedE
     allowedHosts: optionalList('allowedHosts', options.allowedHosts, "host names such as 'emulator.test' (no scheme or port)", (entry) =>
       hostnameOf(entry) === entry.toLowerCase() ? entry.toLowerCase() : undefined,
     ),
+    https: options.https === true,
+    clientSecret: requireNonEmptyString('clientSecret', options.clientSecret ?? randomBytes(30).toString('base64url')),
+    tokenLifetimeSeconds,
+    apiAppPermissions: optionalList('apiAppPermissions', options.apiAppPermissions, 'non-empty strings', asIs),
+    directoryUsers: validateDirectoryUsers(options.directoryUsers),
   };
 }

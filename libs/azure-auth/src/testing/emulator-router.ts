@@ -12,9 +12,10 @@ import {
   type EntraRoute,
 } from './entra-documents.js';
 import type { FaultInjector } from './fault-injection.js';
+import { GraphService, type GraphAnswer } from './graph.js';
 import { sendJson, sendRedirect } from './http-answers.js';
 import type { KeyStore } from './key-store.js';
-import type { RequestLog } from './request-log.js';
+import type { EmulatorRequest, RequestLog } from './request-log.js';
 import { matchSignInRoute, type SignInAnswer, type SignInRoute, type SignInService } from './sign-in.js';
 
 /**
@@ -30,6 +31,7 @@ export interface EmulatorRouterRooms {
   readonly documents: DocumentContext;
   readonly keys: KeyStore;
   readonly signIn: SignInService;
+  readonly graph: GraphService;
   readonly access: AccessPolicy;
   readonly faults: FaultInjector;
   readonly log: RequestLog;
@@ -38,8 +40,8 @@ export interface EmulatorRouterRooms {
 // Entra's own caching instruction for metadata and keys; validators that honour it must still
 // refresh on an unknown `kid`, which is what the rotation helpers let tests check.
 const DOCUMENT_CACHE_CONTROL = 'max-age=86400, private';
-// Token requests are small forms; a larger body is a test gone wrong, not something to buffer.
-const MAX_TOKEN_REQUEST_BYTES = 64 * 1024;
+// Token and Graph requests are small; a larger body is a test gone wrong, not something to buffer.
+const MAX_REQUEST_BYTES = 64 * 1024;
 
 function requestUrl(target: string): URL | undefined {
   try {
@@ -55,6 +57,28 @@ function sendSignInAnswer(response: ServerResponse, answer: SignInAnswer): void 
   } else {
     sendJson(response, answer.status, answer.body);
   }
+}
+
+function sendGraphAnswer(response: ServerResponse, answer: GraphAnswer): void {
+  for (const [name, value] of Object.entries(answer.headers ?? {})) response.setHeader(name, value);
+  sendJson(response, answer.status, answer.body);
+}
+
+/** Reads a small request body (413 beyond {@link MAX_REQUEST_BYTES}) and hands it on as text. */
+function readBody(request: IncomingMessage, response: ServerResponse, done: (body: string) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  request.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+  });
+  request.on('end', () => {
+    if (size > MAX_REQUEST_BYTES) {
+      sendJson(response, 413, { error: 'invalid_request', error_description: `A request body is at most ${MAX_REQUEST_BYTES} bytes.` });
+      return;
+    }
+    done(Buffer.concat(chunks).toString('utf8'));
+  });
 }
 
 /**
@@ -73,8 +97,9 @@ export class EmulatorRouter {
     const url = requestUrl(path);
     const route = url === undefined ? undefined : matchEntraRoute(method, url.pathname, tenantId, b2cDomain);
     const signIn = url === undefined || route !== undefined ? undefined : matchSignInRoute(url.pathname, tenantId);
+    const graph = url !== undefined && route === undefined && signIn === undefined && GraphService.matches(url.pathname);
     // Recorded before any refusal or fault so that tests can count the requests that failed.
-    log.record(method, path, route?.kind ?? (signIn === undefined ? 'other' : 'signin'));
+    const entry = log.record(method, path, route?.kind ?? (signIn !== undefined ? 'signin' : graph ? 'graph' : 'other'));
     if (!access.servesHost(request.headers.host)) {
       sendJson(response, 421, {
         error: 'misdirected_request',
@@ -86,7 +111,9 @@ export class EmulatorRouter {
       response.setHeader(name, value);
     }
     if (signIn !== undefined && url !== undefined) {
-      this.answerSignIn(request, response, url, signIn);
+      this.answerSignIn(request, response, url, signIn, entry);
+    } else if (graph && url !== undefined) {
+      this.answerGraph(request, response, url);
     } else if (route === undefined || url === undefined || (route.policy !== undefined && this.rooms.b2cPolicies?.has(route.policy) === false)) {
       sendJson(response, 404, { error: 'not_found' });
     } else {
@@ -94,7 +121,7 @@ export class EmulatorRouter {
     }
   }
 
-  private answerSignIn(request: IncomingMessage, response: ServerResponse, url: URL, route: SignInRoute): void {
+  private answerSignIn(request: IncomingMessage, response: ServerResponse, url: URL, route: SignInRoute, entry: EmulatorRequest): void {
     const method = request.method ?? 'GET';
     const origin = request.headers.origin;
     // Not reading the answer is not enough: a page of another site must not mint tokens at all.
@@ -132,21 +159,27 @@ export class EmulatorRouter {
       });
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_TOKEN_REQUEST_BYTES) chunks.push(chunk);
-    });
-    request.on('end', () => {
-      if (size > MAX_TOKEN_REQUEST_BYTES) {
-        sendJson(response, 413, { error: 'invalid_request', error_description: `A token request body is at most ${MAX_TOKEN_REQUEST_BYTES} bytes.` });
-        return;
-      }
+    readBody(request, response, (body) => {
       // Entra reads form bodies only; a JSON body reads as one without grant_type, as it does there.
       const isForm = /^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '');
-      const form = new URLSearchParams(isForm ? Buffer.concat(chunks).toString('utf8') : '');
-      sendSignInAnswer(response, this.rooms.signIn.token(form, request.headers.authorization, route.tenant));
+      const form = new URLSearchParams(isForm ? body : '');
+      const grantType = form.get('grant_type');
+      if (grantType) this.rooms.log.noteGrantType(entry, grantType);
+      const tokenEndpoint = `${this.rooms.documents.authorityHost}${url.pathname}`;
+      this.rooms.faults.answer('token', request, response, (fault) =>
+        sendSignInAnswer(response, this.rooms.signIn.token(form, request.headers.authorization, route.tenant, tokenEndpoint, fault)),
+      );
+    });
+  }
+
+  private answerGraph(request: IncomingMessage, response: ServerResponse, url: URL): void {
+    readBody(request, response, (body) => {
+      this.rooms.faults.answer('graph', request, response, (fault) =>
+        sendGraphAnswer(
+          response,
+          this.rooms.graph.handle({ method: request.method ?? 'GET', pathname: url.pathname, authorization: request.headers.authorization, body }, fault),
+        ),
+      );
     });
   }
 

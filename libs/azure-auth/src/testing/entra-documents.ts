@@ -36,6 +36,8 @@ export interface DocumentContext {
   v1IssuerHost: string;
   /** v2 issuer with `{tenantid}` where the tenant goes (External ID has it twice). */
   v2IssuerTemplate: string;
+  /** `msgraph_host`: where Microsoft Graph is, host and port (the emulator's own when it serves HTTPS). */
+  graphHost: string;
 }
 
 /** One key of a B2C keys document: B2C writes `nbf` and neither `x5t` nor `issuer`. */
@@ -159,13 +161,13 @@ function withAppId(url: string, appId: string | undefined): string {
 }
 
 // Shared by both metadata versions: these describe the cloud, not the protocol version.
-function cloudFields(authorityHost: string, tenant: ResolvedTenant): Record<string, unknown> {
+function cloudFields(context: DocumentContext, tenant: ResolvedTenant): Record<string, unknown> {
   return {
-    kerberos_endpoint: `${authorityHost}/${tenant.pathSegment}/kerberos`,
+    kerberos_endpoint: `${context.authorityHost}/${tenant.pathSegment}/kerberos`,
     tenant_region_scope: tenant.isMultiTenantAuthority ? null : 'NA',
     cloud_instance_name: 'microsoftonline.com',
     cloud_graph_host_name: 'graph.windows.net',
-    msgraph_host: 'graph.microsoft.com',
+    msgraph_host: context.graphHost,
     rbac_url: 'https://pas.windows.net',
   };
 }
@@ -220,7 +222,7 @@ export function v2MetadataDocument(
     frontchannel_logout_supported: true,
     end_session_endpoint: `${base}/oauth2/v2.0/logout`,
     claims_supported: CLAIMS_SUPPORTED,
-    ...cloudFields(context.authorityHost, tenant),
+    ...cloudFields(context, tenant),
   };
 }
 
@@ -250,7 +252,7 @@ export function v1MetadataDocument(
     claims_supported: CLAIMS_SUPPORTED,
     check_session_iframe: `${base}/oauth2/checksession`,
     userinfo_endpoint: `${base}/openid/userinfo`,
-    ...cloudFields(context.authorityHost, tenant),
+    ...cloudFields(context, tenant),
   };
 }
 

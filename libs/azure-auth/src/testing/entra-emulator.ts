@@ -1,13 +1,26 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import { AccessPolicy } from './access-policy.js';
 import type { MintOptions } from './access-token.js';
-import { TENANT_ID_TEMPLATE, fillTenantTemplate, formatB2cIssuer, formatV1Issuer, formatV2Issuer } from './emulator-defaults.js';
+import { createCertificateAuthority, issueCertificate, type CertificateAuthority, type IssuedCertificate } from './certificates.js';
+import { ApiRegistration } from './confidential-client.js';
+import { DownstreamGrants } from './downstream-grants.js';
+import {
+  ENTRA_EMULATOR_DEFAULTS,
+  FEDERATED_TOKEN_AUDIENCE,
+  TENANT_ID_TEMPLATE,
+  fillTenantTemplate,
+  formatB2cIssuer,
+  formatV1Issuer,
+  formatV2Issuer,
+} from './emulator-defaults.js';
 import { resolveEmulatorOptions, type EntraEmulatorOptions, type ResolvedEmulatorOptions } from './emulator-options.js';
 import { EmulatorRouter } from './emulator-router.js';
 import { requireB2cPolicyName } from './entra-documents.js';
 import { FaultInjector, type EmulatorFault, type EmulatorFaultTarget } from './fault-injection.js';
+import { GraphService } from './graph.js';
 import { KeyStore, type AddKeyOptions, type EmulatorKeyPair, type UnpublishedSigningKey } from './key-store.js';
 import { RequestLog, type EmulatorRequest, type EmulatorRequestKind } from './request-log.js';
 import { SignInService } from './sign-in.js';
@@ -20,6 +33,9 @@ function urlHost(host: string): string {
 function appIdQuery(appId: string | undefined): string {
   return appId === undefined ? '' : `?appid=${encodeURIComponent(appId)}`;
 }
+
+/** The TLS server certificate's names: every loopback spelling a client may use. */
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -37,7 +53,9 @@ function listen(server: Server, port: number, host: string): Promise<void> {
  * with PKCE, signing a fixed user in without any page, and client credentials), and an in-process
  * minter of RS256 access tokens that those keys verify. It lets an API be tested, or run in dev
  * mode with a working Swagger UI, without an Azure tenant, and it can rotate keys, mint hostile
- * tokens, count fetches and inject failures.
+ * tokens, count fetches and inject failures. Over HTTPS (`https: true`) it also grants the API's
+ * own token requests (on-behalf-of, client credentials) and serves a minimal Microsoft Graph,
+ * so that downstream calls through MSAL Node can be tested offline.
  *
  * It signs whatever it is asked to: never expose it beyond loopback, never trust it in production.
  * So that a web page the developer visits cannot ask it either, it serves only requests that name
@@ -60,9 +78,18 @@ function listen(server: Server, port: number, host: string): Promise<void> {
  * entra.setFault('keys', { status: 503 });       // ...or is unwell
  * expect(entra.requestCount('keys')).toBe(2);
  * await entra.stop();
+ *
+ * // Downstream calls (on-behalf-of through MSAL Node, which wants https): serve HTTPS with a
+ * // certificate authority of its own, trusted by the module's agent only
+ * const tls = await EntraEmulator.start({ https: true });
+ * AzureAuthModule.forRoot({
+ *   tenantId: tls.tenantId, clientId: tls.clientId, authorityHost: tls.authorityHost,
+ *   httpAgent: new https.Agent({ ca: tls.certificateAuthority }),
+ *   clientCredential: { clientSecret: tls.clientSecret },
+ * });
  */
 export class EntraEmulator {
-  /** Base URL of the emulator, in place of `https://login.microsoftonline.com` (no trailing slash). */
+  /** Base URL of the emulator, in place of `https://login.microsoftonline.com` (no trailing slash); `https://` with {@link EntraEmulatorOptions.https}. */
   readonly authorityHost: string;
   /** The emulator's tenant id (lower-case GUID). */
   readonly tenantId: string;
@@ -74,26 +101,53 @@ export class EntraEmulator {
   readonly v2IssuerTemplate: string;
   /** Domain of the emulated B2C tenant, `{b2cTenantName}.onmicrosoft.com` (lower case). */
   readonly b2cDomain: string;
+  /**
+   * The client secret of the API's own registration ({@link clientId}), which the token endpoint
+   * takes from the API for on-behalf-of and client credentials ({@link EntraEmulatorOptions.clientSecret}).
+   */
+  readonly clientSecret: string;
+  /**
+   * With {@link EntraEmulatorOptions.https}: the PEM certificate of the authority that signed the
+   * emulator's TLS certificate, made at start and trusted by no one until given to a client
+   * (`new https.Agent({ ca })`, or a file named by `NODE_EXTRA_CA_CERTS` for another process).
+   * `undefined` over plain HTTP.
+   */
+  readonly certificateAuthority: string | undefined;
+  /**
+   * The issuer of the federated credential the API's registration trusts (workload identity):
+   * `{authorityHost}/federation`. Tokens of {@link mintFederatedToken} carry it.
+   */
+  readonly federatedIssuer: string;
 
   private readonly v1IssuerHost: string;
   private readonly server: Server;
   private readonly keys: KeyStore;
   private readonly minter: TokenMinter;
+  private readonly api: ApiRegistration;
   private readonly log = new RequestLog();
   private readonly faults = new FaultInjector();
+  private authority: Promise<CertificateAuthority> | undefined;
   private stopped: Promise<void> | undefined;
 
-  private constructor(server: Server, options: ResolvedEmulatorOptions, keys: KeyStore) {
+  private constructor(server: Server, options: ResolvedEmulatorOptions, keys: KeyStore, authority: CertificateAuthority | undefined) {
     const { port } = server.address() as AddressInfo;
     this.server = server;
-    this.authorityHost = `http://${urlHost(options.host)}:${port}`;
+    const hostAndPort = `${urlHost(options.host)}:${port}`;
+    this.authorityHost = `${authority ? 'https' : 'http'}://${hostAndPort}`;
     this.tenantId = options.tenantId;
     this.clientId = options.clientId;
     this.clientAppId = options.clientAppId;
+    this.clientSecret = options.clientSecret;
+    this.certificateAuthority = authority?.certificate;
+    this.authority = authority && Promise.resolve(authority);
+    this.federatedIssuer = `${this.authorityHost}/federation`;
     this.v1IssuerHost = options.v1IssuerHost;
     this.v2IssuerTemplate = options.v2IssuerTemplate ?? formatV2Issuer(this.authorityHost, TENANT_ID_TEMPLATE);
     this.b2cDomain = `${options.b2cTenantName}.onmicrosoft.com`;
     this.keys = keys;
+    // Over HTTPS the emulator is Microsoft Graph too; plain HTTP keeps the public cloud's name
+    // (MSAL, and so downstream calls, need HTTPS anyway).
+    const graphHost = authority ? hostAndPort : 'graph.microsoft.com';
     this.minter = new TokenMinter(keys, {
       tenantId: this.tenantId,
       clientId: this.clientId,
@@ -102,6 +156,7 @@ export class EntraEmulator {
       v2Issuer: (tenantId) => this.v2Issuer(tenantId),
       b2cIssuer: (tenantId) => this.b2cIssuer(tenantId),
     });
+    const mint = (mintOptions: MintOptions) => this.minter.mint(mintOptions);
     const access = new AccessPolicy({
       authorityHostname: new URL(this.authorityHost).hostname,
       allowedHosts: options.allowedHosts,
@@ -109,21 +164,38 @@ export class EntraEmulator {
       redirectUris: options.redirectUris,
       clientIds: [this.clientAppId.toLowerCase(), ...options.signInClientIds],
     });
+    this.api = new ApiRegistration({
+      clientId: this.clientId,
+      clientSecret: this.clientSecret,
+      federatedIssuer: this.federatedIssuer,
+      federatedSubject: ENTRA_EMULATOR_DEFAULTS.federatedSubject,
+      keys,
+    });
     const signIn = new SignInService({
       clientId: this.clientId,
       homeTenantId: this.tenantId,
       user: options.signInUser,
       daemonRoles: options.daemonRoles,
       access,
-      mint: (mintOptions) => this.minter.mint(mintOptions),
+      mint,
+      tokenLifetimeSeconds: options.tokenLifetimeSeconds,
+      downstream: new DownstreamGrants({
+        api: this.api,
+        keys,
+        graphHost,
+        tokenLifetimeSeconds: options.tokenLifetimeSeconds,
+        apiAppPermissions: options.apiAppPermissions,
+        mint,
+      }),
     });
     const router = new EmulatorRouter({
       tenantId: this.tenantId,
       b2cDomain: this.b2cDomain,
       b2cPolicies: options.b2cPolicies,
-      documents: { authorityHost: this.authorityHost, v1IssuerHost: this.v1IssuerHost, v2IssuerTemplate: this.v2IssuerTemplate },
+      documents: { authorityHost: this.authorityHost, v1IssuerHost: this.v1IssuerHost, v2IssuerTemplate: this.v2IssuerTemplate, graphHost },
       keys,
       signIn,
+      graph: new GraphService({ keys, graphHost, authorityHost: this.authorityHost, users: options.directoryUsers }),
       access,
       faults: this.faults,
       log: this.log,
@@ -131,13 +203,24 @@ export class EntraEmulator {
     server.on('request', (request: IncomingMessage, response: ServerResponse) => router.handle(request, response));
   }
 
-  /** Validates the options, generates the first signing key and starts listening; resolves once the port is bound. */
+  /**
+   * Validates the options, generates the first signing key (and, with `https`, a certificate
+   * authority and the server's certificate) and starts listening; resolves once the port is bound.
+   */
   static async start(options: EntraEmulatorOptions = {}): Promise<EntraEmulator> {
     const resolved = resolveEmulatorOptions(options);
     const keys = await KeyStore.create();
-    const server = createServer();
+    let authority: CertificateAuthority | undefined;
+    let server: Server;
+    if (resolved.https) {
+      authority = await createCertificateAuthority('nestjs-azure-auth Entra emulator CA');
+      const tls = await issueCertificate(authority, 'localhost', { usage: 'server', hosts: [...new Set([...LOOPBACK_NAMES, resolved.host])] });
+      server = createHttpsServer({ key: tls.privateKey, cert: tls.certificate }) as unknown as Server;
+    } else {
+      server = createHttpServer();
+    }
     await listen(server, resolved.port, resolved.host);
-    return new EntraEmulator(server, resolved, keys);
+    return new EntraEmulator(server, resolved, keys, authority);
   }
 
   /**
@@ -211,7 +294,17 @@ export class EntraEmulator {
    * {@link authorizationEndpoint} (single use, ten minutes, PKCE verifier checked) for a v2 user
    * token of this emulator's API, and answers the client credentials grant (scope
    * `api://{clientId}/.default`, any client secret) with an app-only token carrying
-   * {@link EntraEmulatorOptions.daemonRoles}. Browsers may call it cross-origin from loopback
+   * {@link EntraEmulatorOptions.daemonRoles}.
+   *
+   * The API itself ({@link clientId}, proving itself with {@link clientSecret}, a certificate of
+   * {@link createClientCertificate} or a token of {@link mintFederatedToken}) gets tokens for the
+   * APIs it calls: on-behalf-of (`grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`,
+   * `requested_token_use=on_behalf_of`: the caller's token must be a user token the emulator
+   * signed, for this API, not expired) for Microsoft Graph (`User.Read`,
+   * `https://graph.microsoft.com/User.Read`) or another API (`api://{appId}/{scope}`), with the
+   * scopes asked; and client credentials (`{resource}/.default`) with
+   * {@link EntraEmulatorOptions.apiAppPermissions}. `setFault('token', …)` makes it fail, delay,
+   * or answer on-behalf-of with consent required or a claims challenge. Browsers may call it cross-origin from loopback
    * origins and {@link EntraEmulatorOptions.allowedOrigins}, as Entra allows a SPA's registered origins to.
    *
    * @example
@@ -223,6 +316,48 @@ export class EntraEmulator {
    */
   tokenEndpoint(tenant: string = this.tenantId): string {
     return `${this.authorityHost}/${tenant}/oauth2/v2.0/token`;
+  }
+
+  // ----- the API's own credentials (downstream calls) -----
+
+  /**
+   * Makes a certificate for the API's registration and registers it, as uploading it under
+   * "Certificates & secrets" does: the token endpoint then takes client assertions signed by its
+   * key (`x5t#S256` or `x5t` naming it), as MSAL Node signs them with `clientCertificate`.
+   *
+   * @example
+   * const { privateKey, thumbprintSha256, certificate } = await entra.createClientCertificate();
+   * AzureAuthModule.forRoot({ ..., clientCredential: { certificate: { privateKey, thumbprintSha256 } } });
+   */
+  async createClientCertificate(): Promise<IssuedCertificate> {
+    this.authority ??= createCertificateAuthority('nestjs-azure-auth Entra emulator CA');
+    const issued = await issueCertificate(await this.authority, `nestjs-azure-auth API ${this.clientId}`, { usage: 'client' });
+    this.api.addCertificate(issued.certificate);
+    return issued;
+  }
+
+  /**
+   * Mints the token a workload identity federation issuer would put in the pod's
+   * `AZURE_FEDERATED_TOKEN_FILE` (a Kubernetes service account token): issuer
+   * {@link federatedIssuer}, audience `api://AzureADTokenExchange`, subject
+   * `ENTRA_EMULATOR_DEFAULTS.federatedSubject`, the federated credential the API's registration
+   * trusts. The token endpoint takes it as the API's client assertion; another subject or
+   * audience is refused as Entra refuses a federated token no credential matches.
+   */
+  mintFederatedToken(options: { subject?: string; audience?: string; expiresInSeconds?: number } = {}): string {
+    const issuedAt = Math.floor(Date.now() / 1000);
+    return this.minter.sign(
+      { alg: 'RS256', typ: 'JWT', kid: this.keys.signingKey.kid },
+      {
+        iss: this.federatedIssuer,
+        sub: options.subject ?? ENTRA_EMULATOR_DEFAULTS.federatedSubject,
+        aud: [options.audience ?? FEDERATED_TOKEN_AUDIENCE],
+        iat: issuedAt,
+        nbf: issuedAt,
+        exp: issuedAt + (options.expiresInSeconds ?? 3600),
+      },
+      {},
+    );
   }
 
   // ----- keys -----
@@ -344,8 +479,14 @@ export class EntraEmulator {
   }
 
   /**
-   * Makes the routes of a kind fail until cleared with `null`. A fault is taken when a request
-   * arrives, so changing it does not affect answers already delayed.
+   * Makes the routes of a kind fail until cleared with `null`: `metadata`, `keys` (`all`: both),
+   * `token` (the token endpoint) or `graph` (the emulated Microsoft Graph). A fault is taken when
+   * a request arrives, so changing it does not affect answers already delayed.
+   *
+   * @example
+   * entra.setFault('token', { status: 503 });                  // Entra's token endpoint is down
+   * entra.setFault('token', { consentRequired: true });        // AADSTS65001 for on-behalf-of
+   * entra.setFault('graph', { claimsChallenge: '{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}' }); // CAE
    */
   setFault(kind: EmulatorFaultTarget, fault: EmulatorFault | null): void {
     this.faults.set(kind, fault);

@@ -10,50 +10,83 @@ export interface EmulatorFault {
   delayMs?: number;
   /** Destroy the connection without answering, as a reset would: `fetch` rejects. */
   destroy?: boolean;
+  /**
+   * `token` only: answer on-behalf-of requests as Entra does when the user (or an administrator)
+   * has not consented to the downstream scopes: `invalid_grant`, `AADSTS65001`, suberror `consent_required`.
+   */
+  consentRequired?: boolean;
+  /**
+   * A claims challenge, the JSON of the claims to ask for (e.g.
+   * `{"access_token":{"acrs":{"essential":true,"value":"c1"}}}`). `token`: on-behalf-of requests
+   * get `interaction_required` (`AADSTS50079`, Conditional Access wants more) with these claims.
+   * `graph`: Graph answers 401 with a continuous access evaluation challenge, `WWW-Authenticate:
+   * Bearer … error="insufficient_claims", claims="<base64 of this JSON>"`.
+   */
+  claimsChallenge?: string;
 }
 
-/** Which routes a fault applies to: `all` means both metadata and keys. */
-export type EmulatorFaultTarget = EntraEndpointKind | 'all';
+/**
+ * Which routes a fault applies to: `metadata`, `keys`, `token` (the token endpoint, every grant),
+ * `graph` (the emulated Microsoft Graph); `all` means metadata and keys, the discovery an API
+ * depends on to check tokens.
+ */
+export type EmulatorFaultTarget = EmulatorFaultKind | 'all';
 
-function validateFault(fault: EmulatorFault): EmulatorFault {
-  const { status, delayMs, destroy } = fault;
+/** The routes that can fail one by one. */
+export type EmulatorFaultKind = EntraEndpointKind | 'token' | 'graph';
+
+const FAULT_KINDS: readonly EmulatorFaultKind[] = ['metadata', 'keys', 'token', 'graph'];
+
+function validateFault(kind: EmulatorFaultTarget, fault: EmulatorFault): EmulatorFault {
+  const { status, delayMs, destroy, consentRequired, claimsChallenge } = fault;
   if (status !== undefined && !(Number.isInteger(status) && status >= 100 && status <= 599)) {
     throw new Error(`EmulatorFault.status must be an HTTP status code, got ${String(status)}`);
   }
   if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0)) {
     throw new Error(`EmulatorFault.delayMs must be a number of milliseconds >= 0, got ${String(delayMs)}`);
   }
-  return Object.freeze({ status, delayMs, destroy });
+  if (consentRequired !== undefined && kind !== 'token') {
+    throw new Error(`EmulatorFault.consentRequired applies to the token endpoint ('token'), not '${kind}'`);
+  }
+  if (claimsChallenge !== undefined) {
+    if (kind !== 'token' && kind !== 'graph') {
+      throw new Error(`EmulatorFault.claimsChallenge applies to 'token' and 'graph', not '${kind}'`);
+    }
+    try {
+      JSON.parse(claimsChallenge);
+    } catch {
+      throw new Error(`EmulatorFault.claimsChallenge must be the JSON of the claims, such as '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}', got ${JSON.stringify(claimsChallenge)}`);
+    }
+  }
+  return Object.freeze({ status, delayMs, destroy, consentRequired, claimsChallenge });
 }
 
 /**
- * The faults set on metadata and keys, and the answers they hold back. Faults model the discovery
- * an API depends on; the sign-in endpoints never go through here.
+ * The faults set on each kind of route, and the answers they hold back. The authorize endpoint
+ * never goes through here.
  *
  * @internal
  */
 export class FaultInjector {
-  private readonly faults: Record<EntraEndpointKind, EmulatorFault | null> = { metadata: null, keys: null };
+  private readonly faults: Record<EmulatorFaultKind, EmulatorFault | null> = { metadata: null, keys: null, token: null, graph: null };
   private readonly delayedAnswers = new Set<NodeJS.Timeout>();
 
   set(target: EmulatorFaultTarget, fault: EmulatorFault | null): void {
-    if (target !== 'metadata' && target !== 'keys' && target !== 'all') {
-      throw new Error(`EntraEmulator.setFault: kind must be 'metadata', 'keys' or 'all', got ${String(target)}`);
+    if (target !== 'all' && !FAULT_KINDS.includes(target)) {
+      throw new Error(`EntraEmulator.setFault: kind must be 'metadata', 'keys', 'token', 'graph' or 'all', got ${String(target)}`);
     }
-    const validated = fault === null ? null : validateFault(fault);
-    if (target === 'metadata' || target === 'all') {
-      this.faults.metadata = validated;
-    }
-    if (target === 'keys' || target === 'all') {
-      this.faults.keys = validated;
+    const validated = fault === null ? null : validateFault(target, fault);
+    for (const kind of target === 'all' ? (['metadata', 'keys'] as const) : [target]) {
+      this.faults[kind] = validated;
     }
   }
 
   /**
-   * Answers a request of `kind` with `answer`, unless its fault says otherwise. The fault is taken
+   * Answers a request of `kind` with `answer`, unless its fault says otherwise (`answer` is given
+   * the fault, for the faults that change an answer rather than replace it). The fault is taken
    * now, as the request arrives, so that changing it does not affect answers already delayed.
    */
-  answer(kind: EntraEndpointKind, request: IncomingMessage, response: ServerResponse, answer: () => void): void {
+  answer(kind: EmulatorFaultKind, request: IncomingMessage, response: ServerResponse, answer: (fault: EmulatorFault | null) => void): void {
     const fault = this.faults[kind];
     const respond = (): void => {
       if (fault?.destroy) {
@@ -61,7 +94,7 @@ export class FaultInjector {
       } else if (fault?.status !== undefined) {
         sendJson(response, fault.status, { error: 'emulated_fault', error_description: `EntraEmulator.setFault answered ${fault.status}` });
       } else {
-        answer();
+        answer(fault);
       }
     };
     if (!fault?.delayMs) {

@@ -1,4 +1,4 @@
-import { sign, type KeyObject } from 'node:crypto';
+import { constants, sign, verify, type KeyObject } from 'node:crypto';
 import { base64UrlEncode } from './signing-keys.js';
 
 /**
@@ -31,6 +31,21 @@ export function signRs256(header: JwtSegment, payload: JwtSegment, privateKey: K
   const signingInput = `${encodeSegment(header)}.${encodeSegment(payload)}`;
   const signature = sign('sha256', Buffer.from(signingInput, 'ascii'), privateKey);
   return `${signingInput}.${signature.toString('base64url')}`;
+}
+
+/**
+ * Whether a compact JWS carries a valid RS256 or PS256 signature by `publicKey` (the two
+ * algorithms Entra takes in client assertions: MSAL signs PS256 with a SHA-256 thumbprint).
+ */
+export function hasValidSignature(token: string, publicKey: KeyObject): boolean {
+  const { header, signature, signingInput } = decodeJwtUnverified(token);
+  const data = Buffer.from(signingInput, 'ascii');
+  const bytes = Buffer.from(signature, 'base64url');
+  if (header.alg === 'RS256') return verify('sha256', data, publicKey, bytes);
+  if (header.alg === 'PS256') {
+    return verify('sha256', data, { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, bytes);
+  }
+  return false;
 }
 
 function parseSegment(segment: string, name: string): Record<string, unknown> {

@@ -143,6 +143,12 @@ export class KeyStore {
     return undefined;
   }
 
+  /** The public half of a tenant-wide key the keys endpoints publish: what the emulator verifies its own tokens with, as Entra does. */
+  publishedTenantKey(kid: string): KeyObject | undefined {
+    const record = this.records.get(kid);
+    return record?.publication.on === 'tenant' ? record.key.publicKey : undefined;
+  }
+
   /** Any key the emulator made, published or not. */
   privateKeyOf(kid: string): KeyObject | undefined {
     return this.records.get(kid)?.key.privateKey;

@@ -1,9 +1,14 @@
 import { isGuid } from '../shared/guid.js';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { MintOptions } from './access-token.js';
 import { parseRedirectUri, type AccessPolicy } from './access-policy.js';
 import { TENANT_ID_TEMPLATE } from './emulator-defaults.js';
 import { resolveTenant, type ResolvedTenant } from './entra-documents.js';
+import { JWT_BEARER_GRANT, type DownstreamGrants } from './downstream-grants.js';
+import type { EmulatorFault } from './fault-injection.js';
+import { CLIENT_ASSERTION_TYPE, basicCredentials, jsonError, missingParameter, tokenAnswer, type SignInAnswer } from './token-answers.js';
+
+export type { SignInAnswer } from './token-answers.js';
 
 /**
  * The user the emulator's authorize endpoint signs in: there is no sign-in page, every
@@ -22,11 +27,6 @@ export interface SignInRoute {
   tenant: ResolvedTenant;
 }
 
-/** What the emulator answers a sign-in request with; writing it to the socket is the emulator's job. */
-export type SignInAnswer =
-  | { readonly type: 'redirect'; readonly location: string }
-  | { readonly type: 'json'; readonly status: number; readonly body: Record<string, unknown> };
-
 /**
  * What the sign-in endpoints need from the emulator.
  *
@@ -42,6 +42,10 @@ export interface SignInSettings {
   /** Which clients the emulated tenant has registered, and where they may be sent back to. */
   readonly access: Pick<AccessPolicy, 'knowsClient' | 'acceptsRedirectUri'>;
   readonly mint: (options: MintOptions) => string;
+  /** Lifetime of the tokens issued, in seconds. */
+  readonly tokenLifetimeSeconds: number;
+  /** The grants the API itself uses to call other APIs (on-behalf-of, its own client credentials). */
+  readonly downstream: DownstreamGrants;
 }
 
 /** An authorization code waiting to be redeemed. */
@@ -59,14 +63,12 @@ interface IssuedCode {
 
 /** Entra's codes live about ten minutes; long enough for a test, short enough to test expiry by moving the clock. */
 export const AUTHORIZATION_CODE_LIFETIME_MS = 10 * 60 * 1000;
-const ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
 // The OpenID Connect scopes a client may add to an API's scopes; the emulator issues no ID or
 // refresh token for them, as the API under test never sees either.
 const OPENID_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'offline_access']);
 // RFC 7636: a verifier is 43 to 128 unreserved characters; an S256 challenge is 32 bytes in base64url.
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
-const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /** Matches `/{tenant}/oauth2/v2.0/authorize` and `/token` for any method (the endpoints refuse wrong ones themselves). */
 export function matchSignInRoute(pathname: string, homeTenantId: string): SignInRoute | undefined {
@@ -77,26 +79,6 @@ export function matchSignInRoute(pathname: string, homeTenantId: string): SignIn
   }
   const tenant = tenantSegment === undefined ? undefined : resolveTenant(tenantSegment, homeTenantId);
   return tenant === undefined ? undefined : { endpoint: endpoint === 'oauth2/v2.0/token' ? 'token' : 'authorize', tenant };
-}
-
-/** Entra's error body: the OAuth `error` and `error_description`, with its tracing fields. */
-function entraError(error: string, description: string, code?: number): Record<string, unknown> {
-  return {
-    error,
-    error_description: code === undefined ? description : `AADSTS${code}: ${description}`,
-    ...(code === undefined ? {} : { error_codes: [code] }),
-    timestamp: new Date().toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z'),
-    trace_id: randomUUID(),
-    correlation_id: randomUUID(),
-  };
-}
-
-function jsonError(status: number, error: string, description: string, code?: number): SignInAnswer {
-  return { type: 'json', status, body: entraError(error, description, code) };
-}
-
-function missingParameter(name: string): SignInAnswer {
-  return jsonError(400, 'invalid_request', `The request body must contain the following parameter: '${name}'.`, 900144);
 }
 
 function s256(verifier: string): string {
@@ -211,8 +193,11 @@ export class SignInService {
     return back({ code });
   }
 
-  /** `POST /{tenant}/oauth2/v2.0/token` with a form body already parsed. */
-  token(form: URLSearchParams, authorization: string | undefined, tenant: ResolvedTenant): SignInAnswer {
+  /**
+   * `POST /{tenant}/oauth2/v2.0/token` with a form body already parsed. `tokenEndpoint`: the URL
+   * posted to, without query; `fault`: the token endpoint's fault when the request arrived.
+   */
+  token(form: URLSearchParams, authorization: string | undefined, tenant: ResolvedTenant, tokenEndpoint: string, fault: EmulatorFault | null): SignInAnswer {
     this.forgetExpired();
     const grantType = form.get('grant_type');
     if (!grantType) {
@@ -221,10 +206,18 @@ export class SignInService {
     if (grantType === 'authorization_code') {
       return this.redeemCode(form, tenant);
     }
-    if (grantType === 'client_credentials') {
-      return this.clientCredentials(form, authorization, tenant);
+    if (grantType === JWT_BEARER_GRANT) {
+      return this.settings.downstream.onBehalfOf(form, authorization, tenant, tokenEndpoint, fault);
     }
-    return jsonError(400, 'unsupported_grant_type', `The emulator supports grant_type authorization_code and client_credentials, not '${grantType}'.`);
+    if (grantType === 'client_credentials') {
+      // The API asking for a token of its own (to call Graph or another API) is a confidential
+      // client with a credential to check; any other client is a daemon calling the API.
+      const clientId = form.get('client_id') || basicCredentials(authorization)?.clientId;
+      return this.settings.downstream.isApi(clientId)
+        ? this.settings.downstream.clientCredentials(form, authorization, tenant, tokenEndpoint)
+        : this.clientCredentials(form, authorization, tenant);
+    }
+    return jsonError(400, 'unsupported_grant_type', `The emulator supports grant_type authorization_code, client_credentials and ${JWT_BEARER_GRANT} (on-behalf-of), not '${grantType}'.`);
   }
 
   private redeemCode(form: URLSearchParams, tenant: ResolvedTenant): SignInAnswer {
@@ -264,19 +257,9 @@ export class SignInService {
       scopes: [...issued.scopeNames],
       oid: user.oid,
       roles: user.roles?.length ? [...user.roles] : undefined,
-      expiresInSeconds: ACCESS_TOKEN_LIFETIME_SECONDS,
+      expiresInSeconds: this.settings.tokenLifetimeSeconds,
     });
-    return {
-      type: 'json',
-      status: 200,
-      body: {
-        token_type: 'Bearer',
-        scope: issued.scopeUris.join(' '),
-        expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
-        ext_expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
-        access_token: accessToken,
-      },
-    };
+    return tokenAnswer(accessToken, this.settings.tokenLifetimeSeconds, { scope: issued.scopeUris.join(' ') });
   }
 
   private clientCredentials(form: URLSearchParams, authorization: string | undefined, tenant: ResolvedTenant): SignInAnswer {
@@ -316,13 +299,9 @@ export class SignInService {
       tenantId: tenant.issuerTenantId,
       clientAppId: clientId,
       roles: roles.length > 0 ? [...roles] : undefined,
-      expiresInSeconds: ACCESS_TOKEN_LIFETIME_SECONDS,
+      expiresInSeconds: this.settings.tokenLifetimeSeconds,
     });
-    return {
-      type: 'json',
-      status: 200,
-      body: { token_type: 'Bearer', expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, ext_expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, access_token: accessToken },
-    };
+    return tokenAnswer(accessToken, this.settings.tokenLifetimeSeconds);
   }
 
   /** The API's scopes in a `scope` parameter, with and without their resource prefix, or what is wrong with it. */
@@ -388,19 +367,5 @@ export class SignInService {
     for (const [code, expiresAt] of this.redeemed) {
       if (expiresAt <= horizon) this.redeemed.delete(code);
     }
-  }
-}
-
-/** `Authorization: Basic base64(client_id:client_secret)` (client_secret_basic), each part form-encoded. */
-function basicCredentials(header: string | undefined): { clientId: string; secret: string } | undefined {
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
-  if (!match) return undefined;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
-  try {
-    return { clientId: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
-  } catch {
-    return undefined;
   }
 }
