@@ -8,13 +8,15 @@ import { AzureAuthGuard } from './guards/azure-auth.guard.js';
 import { AzurePassportAuthGuard } from './guards/azure-passport-auth.guard.js';
 import { AzurePermissionsGuard } from './guards/azure-permissions.guard.js';
 import { AzureAuthRefusals } from './errors/azure-auth-refusals.js';
+import { AzureDownstreamApi } from './downstream/azure-downstream-api.js';
 import { KeySource } from './keys/key-source.js';
 import { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
 import { AzureTokenVerifier } from './token/azure-token-verifier.js';
 
 /**
  * Verifies Microsoft Entra ID access tokens. Register once with `forRoot` (or `forRootAsync`),
- * then guard routes with `AzureAuthGuard` and the permission decorators.
+ * then guard routes with `AzureAuthGuard` and the permission decorators. With `clientCredential`,
+ * `AzureDownstreamApi` calls other APIs on the caller's behalf.
  *
  * @example
  * ```ts
@@ -40,8 +42,19 @@ import { AzureTokenVerifier } from './token/azure-token-verifier.js';
     AzurePassportAuthGuard,
     AzurePermissionsGuard,
     GraphqlFieldResolverCheck,
+    AzureDownstreamApi,
   ],
-  exports: [AZURE_AUTH_OPTIONS, KeySource, AzureTokenVerifier, AzureAdStrategy, AzureAuthRefusals, AzureAuthGuard, AzurePassportAuthGuard, AzurePermissionsGuard],
+  exports: [
+    AZURE_AUTH_OPTIONS,
+    KeySource,
+    AzureTokenVerifier,
+    AzureAdStrategy,
+    AzureAuthRefusals,
+    AzureAuthGuard,
+    AzurePassportAuthGuard,
+    AzurePermissionsGuard,
+    AzureDownstreamApi,
+  ],
 })
 export class AzureAuthModule extends AzureAuthConfigurableModule {}
 

@@ -4,6 +4,7 @@ import { AzureAuthConfigurationError } from './errors/azure-auth-configuration.e
 import { isGuid } from './shared/guid.js';
 import { normalizeAuthorityHost, parseSecureUrl } from './shared/urls.js';
 import { metadataUrl } from './metadata/metadata-urls.js';
+import { resolveClientCredential, type ResolvedClientCredential } from './downstream/client-credential.js';
 import {
   MODULE_WIDE_OPTIONS,
   type AzureAuthFailureEvent,
@@ -74,6 +75,10 @@ export interface ResolvedAuthority {
   readonly tokenCacheMaxEntries: number;
   readonly onAuthFailure: ((event: AzureAuthFailureEvent) => void) | undefined;
   readonly strategyName: string;
+  /** The API's own credential, for downstream calls; `undefined` when none is made. */
+  readonly clientCredential: ResolvedClientCredential | undefined;
+  /** Partitions of the downstream token cache (one per incoming token). */
+  readonly downstreamCacheMaxPartitions: number;
 }
 
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
@@ -213,6 +218,20 @@ function resolveAuthority(options: Omit<AzureAuthModuleOptions, 'authorities'>):
     throw new AzureAuthConfigurationError('policies', 'needs authority (the B2C authority URL)');
   }
   const authorityHost = normalizeAuthorityHost(options.authorityHost);
+  const clientCredential = resolveClientCredential(options.clientCredential);
+  if (clientCredential && authority !== undefined) {
+    throw new AzureAuthConfigurationError('clientCredential', 'is for downstream calls of a workforce tenant (tenantId and authorityHost); B2C has no on-behalf-of flow, and custom authorities are not supported for them');
+  }
+  if (clientCredential && authorityHost.startsWith('http:')) {
+    throw new AzureAuthConfigurationError(
+      'clientCredential',
+      'needs an https:// authorityHost: MSAL Node refuses http:// authorities (start the emulator with EntraEmulator.start({ https: true }) and trust its certificateAuthority in httpAgent)',
+    );
+  }
+  const maxPartitions = options.downstreamTokenCache?.maxPartitions ?? 1000;
+  if (!Number.isInteger(maxPartitions) || maxPartitions < 1) {
+    throw new AzureAuthConfigurationError('downstreamTokenCache.maxPartitions', `must be a positive integer, got ${JSON.stringify(maxPartitions)}`);
+  }
   const appId = options.appSpecificSigningKeys === true ? normalizedClientId : undefined;
   let discovery: DiscoveryEntry[];
   let label: string;
@@ -261,5 +280,7 @@ function resolveAuthority(options: Omit<AzureAuthModuleOptions, 'authorities'>):
     tokenCacheMaxEntries: maxEntries,
     onAuthFailure: options.onAuthFailure,
     strategyName: options.strategyName ?? AZURE_AD_STRATEGY,
+    clientCredential,
+    downstreamCacheMaxPartitions: maxPartitions,
   };
 }

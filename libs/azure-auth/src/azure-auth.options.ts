@@ -29,6 +29,50 @@ export interface AzureAuthFailureEvent {
   };
 }
 
+/**
+ * The credential of the API's own app registration, with which it asks Entra for tokens to call
+ * other APIs (on behalf of its caller, or as itself): exactly one of a client secret, a
+ * certificate, or a client assertion (workload identity). Checked at start; never logged.
+ */
+export type AzureClientCredential =
+  | {
+      /** The secret's Value (not its Secret ID), from "Certificates & secrets" of the API's registration. */
+      readonly clientSecret: string;
+    }
+  | {
+      /** A certificate uploaded to "Certificates & secrets" of the API's registration. */
+      readonly certificate: AzureClientCertificate;
+    }
+  | {
+      /** Returns a client assertion for each token request; for workload identity, the federated token (see {@link AzureClientAssertionCallback}). */
+      readonly clientAssertion: AzureClientAssertionCallback;
+    };
+
+/** A certificate credential: its RSA private key, and the certificate or its SHA-256 thumbprint. */
+export interface AzureClientCertificate {
+  /**
+   * The certificate's RSA private key, PEM (`BEGIN PRIVATE KEY` or `BEGIN RSA PRIVATE KEY`,
+   * unencrypted). A PEM file holding the certificate as well (as `AZURE_CLIENT_CERTIFICATE_PATH`
+   * names one) can be given whole, here and as `certificate`.
+   */
+  readonly privateKey: string;
+  /**
+   * The certificate, PEM. Its SHA-256 thumbprint is computed from it and it is sent along
+   * (`x5c`, for subject name and issuer authentication); its key must be `privateKey`'s.
+   * Give it or `thumbprintSha256`.
+   */
+  readonly certificate?: string;
+  /** SHA-256 thumbprint of the certificate, 64 hex digits (`openssl x509 -noout -fingerprint -sha256`). Give it or `certificate`. */
+  readonly thumbprintSha256?: string;
+}
+
+/**
+ * Returns a client assertion (a JWT) for a token request of the API. For workload identity
+ * (Azure Kubernetes Service, GitHub Actions…), return the content of the file
+ * `AZURE_FEDERATED_TOKEN_FILE` names, read on every call: the platform replaces it before it expires.
+ */
+export type AzureClientAssertionCallback = (context: { readonly clientId: string; readonly tokenEndpoint: string }) => string | Promise<string>;
+
 /** Options of `AzureAuthModule.forRoot()` / `forRootAsync()`. */
 export interface AzureAuthModuleOptions {
   /**
@@ -139,10 +183,29 @@ export interface AzureAuthModuleOptions {
    * need names of their own. Default `'azure-ad'`.
    */
   strategyName?: string;
+  /**
+   * The credential of this API's own app registration, needed only to call other APIs through
+   * `AzureDownstreamApi` (on behalf of the caller, or as the API itself). Setting it loads the
+   * optional peer `@azure/msal-node` at start. Needs an `https://` authority (MSAL Node refuses
+   * `http://`; the emulator serves HTTPS with `https: true`) of a workforce tenant (`tenantId`).
+   *
+   * @example
+   * clientCredential: { clientSecret: process.env.AZURE_CLIENT_SECRET! }
+   * clientCredential: { certificate: { privateKey: pem, certificate: pem } }
+   * clientCredential: { clientAssertion: () => readFile(process.env.AZURE_FEDERATED_TOKEN_FILE!, 'utf8') }
+   */
+  clientCredential?: AzureClientCredential;
+  /**
+   * The cache of downstream tokens obtained on behalf of callers: one partition per incoming token
+   * (by its SHA-256 digest, never the token itself), shared by the requests that carry that token
+   * and by no one else, kept until that token expires. At most `maxPartitions` (the least
+   * recently used go first). Default `{ maxPartitions: 1000 }`.
+   */
+  downstreamTokenCache?: { maxPartitions?: number };
 }
 
 /** Options that apply to the whole module, before a token is routed to an authority. */
-export const MODULE_WIDE_OPTIONS = ['maxTokenBytes', 'realm', 'tokenCache', 'onAuthFailure', 'strategyName'] as const;
+export const MODULE_WIDE_OPTIONS = ['maxTokenBytes', 'realm', 'tokenCache', 'onAuthFailure', 'strategyName', 'downstreamTokenCache'] as const;
 
 /** One entry of {@link AzureAuthModuleOptions.authorities}: an authority's own settings. */
 export type AzureAuthorityOptions = Omit<AzureAuthModuleOptions, 'authorities' | (typeof MODULE_WIDE_OPTIONS)[number]>;

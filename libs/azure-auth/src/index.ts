@@ -4,6 +4,9 @@ export type {
   AzureAuthModuleOptions,
   AzureAuthorityOptions,
   AzureAuthFailureEvent,
+  AzureClientAssertionCallback,
+  AzureClientCertificate,
+  AzureClientCredential,
   AzureTenantValidator,
   AzureTokenVersion,
 } from './azure-auth.options.js';
@@ -27,6 +30,9 @@ export type { AzureAccessTokenClaims } from './token/claims.js';
 export { AzureTokenVerifier } from './token/azure-token-verifier.js';
 export { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
 export { extractBearerToken } from './guards/extract-bearer-token.js';
+
+export { AzureDownstreamApi, type AzureDownstreamRequestInit, type AzureDownstreamToken } from './downstream/azure-downstream-api.js';
+export { AzureCaller } from './downstream/azure-caller.decorator.js';
 
 export { AzureAuthError, type AzureAuthStatus } from './errors/azure-auth.error.js';
 export type { AzureAuthReason } from './errors/reason-codes.js';
