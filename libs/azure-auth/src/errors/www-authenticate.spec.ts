@@ -30,6 +30,33 @@ describe('buildWwwAuthenticate', () => {
     );
   });
 
+  it('insufficient_claims: the claims challenge, base64 as it came, for MSAL.js to ask the user again', () => {
+    const claims = Buffer.from('{"access_token":{"acrs":{"essential":true,"value":"c1"}}}').toString('base64');
+    expect(buildWwwAuthenticate(AzureAuthErrors.claimsChallenge(claims, 'downstream'), realm)).toBe(
+      `Bearer realm="${realm}", error="insufficient_claims", error_description="The downstream API needs the user to sign in again (claims challenge)", claims="${claims}"`,
+    );
+    expect(buildWwwAuthenticate(AzureAuthErrors.claimsChallenge(undefined, 'entra'), realm)).toMatch(/error="insufficient_claims", error_description="[^"]+"$/);
+    expect(buildErrorBody(AzureAuthErrors.claimsChallenge(claims, 'entra'))).toMatchObject({ statusCode: 401, reason: 'insufficient_claims', claims });
+  });
+
+  it('consent_required: 403 insufficient_scope naming the downstream scopes; user_token_required without scopes', () => {
+    expect(buildWwwAuthenticate(AzureAuthErrors.consentRequired(['User.Read', 'Mail.Read']), realm)).toMatch(/^Bearer realm="[^"]+", error="insufficient_scope", error_description="[^"]+", scope="User.Read Mail.Read"$/);
+    expect(buildErrorBody(AzureAuthErrors.consentRequired(['User.Read']))).toMatchObject({ statusCode: 403, reason: 'consent_required', required: ['User.Read'] });
+    expect(buildWwwAuthenticate(AzureAuthErrors.userTokenRequired(), realm)).toMatch(/error="insufficient_scope", error_description="[^"]+"$/);
+    expect(AzureAuthErrors.userTokenRequired().status).toBe(403);
+  });
+
+  it.each([
+    ['token_endpoint_unavailable', AzureAuthErrors.tokenEndpointUnavailable(10), 10],
+    ['downstream_unavailable', AzureAuthErrors.downstreamUnavailable(10), 10],
+    ['downstream_token_refused', AzureAuthErrors.downstreamTokenRefused(), undefined],
+  ])('%s: 503 without a challenge', (reason, error, retryAfter) => {
+    expect(error.status).toBe(503);
+    expect(error.reason).toBe(reason);
+    expect(error.retryAfterSeconds).toBe(retryAfter);
+    expect(buildWwwAuthenticate(error, realm)).toBeUndefined();
+  });
+
   it('503: no challenge', () => {
     expect(buildWwwAuthenticate(AzureAuthErrors.keysUnavailable(10), realm)).toBeUndefined();
   });
