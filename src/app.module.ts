@@ -20,7 +20,8 @@ export class AppModule {
   static register(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [AzureAuthModule.forRoot(options.auth), HealthModule, MeModule, TodoListModule, ...(options.imports ?? [])],
+      // Global, so that feature modules (MeModule) inject AzureDownstreamApi.
+      imports: [AzureAuthModule.forRoot({ ...options.auth, isGlobal: true }), HealthModule, MeModule, TodoListModule, ...(options.imports ?? [])],
       providers: [
         // Secure by default: a route added later without decorators still needs a valid token.
         { provide: APP_GUARD, useClass: AzureAuthGuard },

@@ -249,7 +249,7 @@ export class AzureDownstreamApi implements OnModuleInit {
 
   private async forApp(scopes: readonly string[], context: { caller?: AzureCaller; tenantId?: string }): Promise<AzureDownstreamToken> {
     const authority = context.caller ? this.authorityOf(context.caller.principal) : this.options.authorities.find((entry) => entry.clientCredential);
-    if (!authority) throw this.notConfigured('(any)');
+    if (!authority) throw this.notConfigured('any authority');
     const tenant = context.tenantId ?? context.caller?.principal.tid ?? (authority.multiTenant ? undefined : authority.tenantId);
     if (tenant === undefined) throw new TypeError('AzureDownstreamApi.acquireTokenForApp: a multi-tenant API must say in which tenant (a caller, or tenantId)');
     const clientKey = `${this.options.authorities.indexOf(authority)} ${tenant.toLowerCase()}`;
@@ -345,17 +345,19 @@ export class AzureDownstreamApi implements OnModuleInit {
     return authority;
   }
 
+  /** A route that calls downstream in an API configured without a credential: the API's fault, told in the log. */
   private notConfigured(label: string): Error {
-    return new Error(`AzureDownstreamApi: no clientCredential is configured for ${label}: downstream calls need the API's own credential`);
+    this.logger.error(`A downstream call was refused: no clientCredential is configured for ${label} (downstream calls need the API's own credential)`);
+    return AzureAuthErrors.downstreamTokenRefused();
   }
 
   /**
    * The answer to a failed downstream call: the refusal (through the module's refusals: log,
    * `onAuthFailure`, headers on the caller's response) or, without a caller, the error itself.
-   * Programming errors (a caller from elsewhere, a missing credential) are thrown as they are.
+   * Programming errors (a caller from elsewhere, scopes that are not scopes) are thrown as they are.
    */
   private refuse(caller: AzureCaller | undefined, failure: unknown, scopes: readonly string[], flow: string): unknown {
-    if (failure instanceof TypeError || (failure instanceof Error && failure.message.startsWith('AzureDownstreamApi:'))) return failure;
+    if (failure instanceof TypeError) return failure;
     const { error, logLine } = toTokenRequestFailure(failure, scopes, flow);
     if (logLine) this.logger.error(logLine);
     const internals = caller && internalsOf(caller);

@@ -70,6 +70,19 @@ describe('EntraEmulator: the API’s own token requests and Microsoft Graph', ()
     expect(metadata.body.token_endpoint).toBe(entra.tokenEndpoint());
   });
 
+  it('has a plain-HTTP door for browsers: the same emulator, whose tokens name the HTTPS authority', async () => {
+    expect(entra.httpAuthorityHost).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(entra.httpAuthorityHost).not.toBe(entra.authorityHost.replace('https:', 'http:'));
+    const answer = await fetch(`${entra.httpAuthorityHost}/${entra.tenantId}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: entra.clientAppId, client_secret: 'any', scope: `api://${entra.clientId}/.default` }),
+    });
+    const { access_token: accessToken } = (await answer.json()) as { access_token: string };
+    expect(decodeJwtUnverified(accessToken).payload.iss).toBe(entra.v2Issuer());
+    expect(entra.v2Issuer()).toMatch(/^https:/);
+  });
+
   it("exchanges a user's token for a Graph token of the same user (v1, Graph's audience, a nonce in the header), with client_info", async () => {
     const answer = await obo(userToken());
     expect(answer.status).toBe(200);

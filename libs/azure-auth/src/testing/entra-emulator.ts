@@ -118,9 +118,17 @@ export class EntraEmulator {
    * `{authorityHost}/federation`. Tokens of {@link mintFederatedToken} carry it.
    */
   readonly federatedIssuer: string;
+  /**
+   * With {@link EntraEmulatorOptions.https}: a plain-HTTP door to the same emulator on a port of
+   * its own (same tenant, keys and issuers: tokens signed in there say {@link authorityHost}),
+   * for a browser that does not trust {@link certificateAuthority}, such as Swagger UI's sign-in
+   * in dev mode (`setupAzureAuthSwagger(app, { authorityHost: entra.httpAuthorityHost })`).
+   * `undefined` over plain HTTP, where {@link authorityHost} already is one.
+   */
+  readonly httpAuthorityHost: string | undefined;
 
   private readonly v1IssuerHost: string;
-  private readonly server: Server;
+  private readonly servers: readonly Server[];
   private readonly keys: KeyStore;
   private readonly minter: TokenMinter;
   private readonly api: ApiRegistration;
@@ -129,10 +137,12 @@ export class EntraEmulator {
   private authority: Promise<CertificateAuthority> | undefined;
   private stopped: Promise<void> | undefined;
 
-  private constructor(server: Server, options: ResolvedEmulatorOptions, keys: KeyStore, authority: CertificateAuthority | undefined) {
+  private constructor(servers: readonly Server[], options: ResolvedEmulatorOptions, keys: KeyStore, authority: CertificateAuthority | undefined) {
+    const [server, httpDoor] = servers as [Server, Server | undefined];
     const { port } = server.address() as AddressInfo;
-    this.server = server;
+    this.servers = servers;
     const hostAndPort = `${urlHost(options.host)}:${port}`;
+    this.httpAuthorityHost = httpDoor && `http://${urlHost(options.host)}:${(httpDoor.address() as AddressInfo).port}`;
     this.authorityHost = `${authority ? 'https' : 'http'}://${hostAndPort}`;
     this.tenantId = options.tenantId;
     this.clientId = options.clientId;
@@ -158,6 +168,7 @@ export class EntraEmulator {
     });
     const mint = (mintOptions: MintOptions) => this.minter.mint(mintOptions);
     const access = new AccessPolicy({
+      // Both doors share the host name (loopback), only the ports differ.
       authorityHostname: new URL(this.authorityHost).hostname,
       allowedHosts: options.allowedHosts,
       allowedOrigins: options.allowedOrigins,
@@ -200,7 +211,7 @@ export class EntraEmulator {
       faults: this.faults,
       log: this.log,
     });
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => router.handle(request, response));
+    for (const door of servers) door.on('request', (request: IncomingMessage, response: ServerResponse) => router.handle(request, response));
   }
 
   /**
@@ -210,17 +221,23 @@ export class EntraEmulator {
   static async start(options: EntraEmulatorOptions = {}): Promise<EntraEmulator> {
     const resolved = resolveEmulatorOptions(options);
     const keys = await KeyStore.create();
-    let authority: CertificateAuthority | undefined;
-    let server: Server;
-    if (resolved.https) {
-      authority = await createCertificateAuthority('nestjs-azure-auth Entra emulator CA');
-      const tls = await issueCertificate(authority, 'localhost', { usage: 'server', hosts: [...new Set([...LOOPBACK_NAMES, resolved.host])] });
-      server = createHttpsServer({ key: tls.privateKey, cert: tls.certificate }) as unknown as Server;
-    } else {
-      server = createHttpServer();
+    if (!resolved.https) {
+      const server = createHttpServer();
+      await listen(server, resolved.port, resolved.host);
+      return new EntraEmulator([server], resolved, keys, undefined);
     }
+    const authority = await createCertificateAuthority('nestjs-azure-auth Entra emulator CA');
+    const tls = await issueCertificate(authority, 'localhost', { usage: 'server', hosts: [...new Set([...LOOPBACK_NAMES, resolved.host])] });
+    const server = createHttpsServer({ key: tls.privateKey, cert: tls.certificate }) as unknown as Server;
+    const httpDoor = createHttpServer();
     await listen(server, resolved.port, resolved.host);
-    return new EntraEmulator(server, resolved, keys, authority);
+    try {
+      await listen(httpDoor, 0, resolved.host);
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+    return new EntraEmulator([server, httpDoor], resolved, keys, authority);
   }
 
   /**
@@ -230,8 +247,14 @@ export class EntraEmulator {
   stop(): Promise<void> {
     this.stopped ??= new Promise<void>((resolve, reject) => {
       this.faults.cancelDelayedAnswers();
-      this.server.close((error) => (error ? reject(error) : resolve()));
-      this.server.closeAllConnections();
+      let open = this.servers.length;
+      for (const server of this.servers) {
+        server.close((error) => {
+          if (error) reject(error);
+          else if (--open === 0) resolve();
+        });
+        server.closeAllConnections();
+      }
     });
     return this.stopped;
   }
