@@ -317,6 +317,16 @@ describe.each(ADAPTERS)('downstream credentials and token lifetime over %s', (ad
     }
   });
 
+  it('the cache is bounded: beyond downstreamTokenCache.maxPartitions the least recent caller is forgotten', async () => {
+    const url = await appWith({ downstreamTokenCache: { maxPartitions: 1 } });
+    const first = entra.mintAccessToken({ scopes: ['Todolist.Read'] });
+    const second = entra.mintAccessToken({ scopes: ['Todolist.Read'], oid: '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d' });
+    entra.resetRequests();
+    for (const token of [first, first, second, first]) expect((await call(`${url}/api/obo-token`, { token })).status).toBe(200);
+    // first (asked), first (cached), second (asked, first evicted), first (asked again)
+    expect(entra.requests.filter((request) => request.grantType === JWT_BEARER)).toHaveLength(3);
+  });
+
   it('the emulator is trusted only where its certificate authority is given: without it the module cannot reach it (503)', async () => {
     const started = await startDownstreamApp(adapter, { ...downstreamOptions(entra, agent), httpAgent: undefined });
     apps.push(started.app);
