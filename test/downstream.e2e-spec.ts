@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { ENTRA_EMULATOR_DEFAULTS, type EntraEmulator } from 'nestjs-azure-auth/testing';
-import { OTHER_API_ID, RecordingLogger, downstreamOptions, startDownstreamApp, startHttpsEmulator } from './support/downstream-app.js';
+import { OTHER_API_ID, RecordingLogger, closeAll, downstreamOptions, startDownstreamApp, startHttpsEmulator } from './support/downstream-app.js';
 import { ADAPTERS, call, type Adapter } from './support/test-app.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -229,12 +229,7 @@ describe.each(ADAPTERS)('downstream credentials and token lifetime over %s', (ad
     directory = await mkdtemp(join(tmpdir(), 'downstream-'));
   });
 
-  afterAll(async () => {
-    for (const app of apps) await app.close();
-    await entra?.stop();
-    agent?.destroy();
-    await rm(directory, { recursive: true, force: true });
-  });
+  afterAll(() => closeAll(apps, entra, agent, directory));
 
   it('a certificate credential (private key and certificate) works against the emulator', async () => {
     const { privateKey, certificate } = await entra.createClientCertificate();

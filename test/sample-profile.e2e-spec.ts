@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import type { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import type { AzureAuthModuleOptions } from 'nestjs-azure-auth';
 import { ENTRA_EMULATOR_DEFAULTS, type EntraEmulator } from 'nestjs-azure-auth/testing';
 import { AppModule } from '../src/app.module.js';
 import { parseClientCredential } from '../src/config/credentials.js';
-import { startHttpsEmulator } from './support/downstream-app.js';
+import { closeAll, startHttpsEmulator } from './support/downstream-app.js';
 import { ADAPTERS, call, type Adapter } from './support/test-app.js';
 
 /** The sample app in-process, as main.ts would start it with these credential variables. */
@@ -47,12 +47,7 @@ describe.each(ADAPTERS)('sample app: GET /api/me/profile over %s', (adapter: Ada
     directory = await mkdtemp(join(tmpdir(), 'sample-profile-'));
   });
 
-  afterAll(async () => {
-    for (const app of apps) await app.close();
-    await entra?.stop();
-    agent?.destroy();
-    await rm(directory, { recursive: true, force: true });
-  });
+  afterAll(() => closeAll(apps, entra, agent, directory));
 
   it('with AZURE_CLIENT_SECRET: any valid user token gets its Graph profile, an app-only caller 403', async () => {
     const url = await start({ AZURE_CLIENT_SECRET: entra.clientSecret });

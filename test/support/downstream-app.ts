@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { Body, Controller, Get, Module, Post, type INestApplication, type LoggerService } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -69,33 +70,29 @@ export const OTHER_API_ID = '7b4c2d1e-3f5a-4b6c-8d7e-9f0a1b2c3d4e';
 /** Keeps every line at every level, to check that no token or secret reaches a log. */
 export class RecordingLogger implements LoggerService {
   readonly lines: string[] = [];
-  private record(message: unknown, params: unknown[]) {
+  private readonly record = (message: unknown, ...params: unknown[]): void => {
     this.lines.push([message, ...params].map((part) => (typeof part === 'string' ? part : inspect(part, { depth: 5 }))).join(' '));
-  }
-  log(message: unknown, ...params: unknown[]) {
-    this.record(message, params);
-  }
-  error(message: unknown, ...params: unknown[]) {
-    this.record(message, params);
-  }
-  warn(message: unknown, ...params: unknown[]) {
-    this.record(message, params);
-  }
-  debug(message: unknown, ...params: unknown[]) {
-    this.record(message, params);
-  }
-  verbose(message: unknown, ...params: unknown[]) {
-    this.record(message, params);
-  }
-  fatal(message: unknown, ...params: unknown[]) {
-    this.record(message, params);
-  }
+  };
+  readonly log = this.record;
+  readonly error = this.record;
+  readonly warn = this.record;
+  readonly debug = this.record;
+  readonly verbose = this.record;
+  readonly fatal = this.record;
 }
 
 /** An emulator over HTTPS and an agent that trusts it, and only it. */
 export async function startHttpsEmulator(options: EntraEmulatorOptions = {}): Promise<{ entra: EntraEmulator; agent: Agent }> {
   const entra = await EntraEmulator.start({ https: true, ...options });
   return { entra, agent: new Agent({ ca: entra.certificateAuthority, keepAlive: true }) };
+}
+
+/** Closes what a suite started: its apps, the emulator and its agent, a temporary directory. */
+export async function closeAll(apps: readonly INestApplication[], entra: EntraEmulator | undefined, agent: Agent | undefined, directory?: string): Promise<void> {
+  for (const app of apps) await app.close();
+  await entra?.stop();
+  agent?.destroy();
+  if (directory) await rm(directory, { recursive: true, force: true });
 }
 
 /** Module options for the HTTPS emulator, with the API's client secret unless told otherwise. */

@@ -13,6 +13,18 @@ import { KeySource } from './keys/key-source.js';
 import { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
 import { AzureTokenVerifier } from './token/azure-token-verifier.js';
 
+/** What importers of the module may inject, besides the resolved options. */
+const EXPORTED_PROVIDERS = [
+  KeySource,
+  AzureTokenVerifier,
+  AzureAdStrategy,
+  AzureAuthRefusals,
+  AzureAuthGuard,
+  AzurePassportAuthGuard,
+  AzurePermissionsGuard,
+  AzureDownstreamApi,
+];
+
 /**
  * Verifies Microsoft Entra ID access tokens. Register once with `forRoot` (or `forRootAsync`),
  * then guard routes with `AzureAuthGuard` and the permission decorators. With `clientCredential`,
@@ -34,27 +46,10 @@ import { AzureTokenVerifier } from './token/azure-token-verifier.js';
       useFactory: (options: AzureAuthModuleOptions) => resolveAzureAuthOptions(options),
       inject: [AZURE_AUTH_MODULE_OPTIONS],
     },
-    KeySource,
-    AzureTokenVerifier,
-    AzureAdStrategy,
-    AzureAuthRefusals,
-    AzureAuthGuard,
-    AzurePassportAuthGuard,
-    AzurePermissionsGuard,
+    ...EXPORTED_PROVIDERS,
     GraphqlFieldResolverCheck,
-    AzureDownstreamApi,
   ],
-  exports: [
-    AZURE_AUTH_OPTIONS,
-    KeySource,
-    AzureTokenVerifier,
-    AzureAdStrategy,
-    AzureAuthRefusals,
-    AzureAuthGuard,
-    AzurePassportAuthGuard,
-    AzurePermissionsGuard,
-    AzureDownstreamApi,
-  ],
+  exports: [AZURE_AUTH_OPTIONS, ...EXPORTED_PROVIDERS],
 })
 export class AzureAuthModule extends AzureAuthConfigurableModule {}
 
