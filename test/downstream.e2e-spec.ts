@@ -312,6 +312,15 @@ describe.each(ADAPTERS)('downstream credentials and token lifetime over %s', (ad
     }
   });
 
+  it('works behind the passport door too (AzurePassportAuthGuard): profile for a user, 403 for an app', async () => {
+    const started = await startDownstreamApp(adapter, downstreamOptions(entra, agent), undefined, 'passport');
+    apps.push(started.app);
+    const user = await call(`${started.url}/api/profile`, { token: entra.mintAccessToken({ scopes: ['Todolist.Read'] }) });
+    expect(user.body).toMatchObject({ status: 200, id: ENTRA_EMULATOR_DEFAULTS.userObjectId });
+    const daemon = await call(`${started.url}/api/profile`, { token: entra.mintAccessToken({ kind: 'app', roles: ['Todolist.Read.All'] }) });
+    expect(daemon.body).toMatchObject({ reason: 'user_token_required' });
+  });
+
   it('the cache is bounded: beyond downstreamTokenCache.maxPartitions the least recent caller is forgotten', async () => {
     const url = await appWith({ downstreamTokenCache: { maxPartitions: 1 } });
     const first = entra.mintAccessToken({ scopes: ['Todolist.Read'] });

@@ -1,10 +1,18 @@
 import { rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
-import { Body, Controller, Get, Module, Post, type INestApplication, type LoggerService } from '@nestjs/common';
+import { Body, Controller, Get, Module, Post, UseGuards, type INestApplication, type LoggerService } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { inspect } from 'node:util';
-import { AzureAuthGuard, AzureAuthModule, AzureCaller, AzureDownstreamApi, type AzureAuthModuleOptions } from 'nestjs-azure-auth';
+import {
+  AzureAuthGuard,
+  AzureAuthModule,
+  AzureCaller,
+  AzureDownstreamApi,
+  AzurePassportAuthGuard,
+  AzurePermissionsGuard,
+  type AzureAuthModuleOptions,
+} from 'nestjs-azure-auth';
 import { EntraEmulator, decodeJwtUnverified, type EntraEmulatorOptions } from 'nestjs-azure-auth/testing';
 import { APP_GUARD } from '@nestjs/core';
 import type { Adapter } from './test-app.js';
@@ -64,6 +72,11 @@ export class DownstreamController {
   }
 }
 
+/** The same routes behind the passport door (`AzurePassportAuthGuard`), without the global guard. */
+@UseGuards(AzurePassportAuthGuard, AzurePermissionsGuard)
+@Controller('api')
+export class PassportDownstreamController extends DownstreamController {}
+
 /** Another API of the tenant, called with its own scopes. */
 export const OTHER_API_ID = '7b4c2d1e-3f5a-4b6c-8d7e-9f0a1b2c3d4e';
 
@@ -108,12 +121,17 @@ export function downstreamOptions(entra: EntraEmulator, agent: Agent, extra: Par
   };
 }
 
-/** The downstream routes behind a global AzureAuthGuard, on loopback; every log line goes to `logger` when given. */
-export async function startDownstreamApp(adapter: Adapter, options: AzureAuthModuleOptions, logger?: LoggerService): Promise<{ app: INestApplication; url: string }> {
+/** The downstream routes behind a global AzureAuthGuard (or the passport door), on loopback; every log line goes to `logger` when given. */
+export async function startDownstreamApp(
+  adapter: Adapter,
+  options: AzureAuthModuleOptions,
+  logger?: LoggerService,
+  door: 'guard' | 'passport' = 'guard',
+): Promise<{ app: INestApplication; url: string }> {
   @Module({
     imports: [AzureAuthModule.forRoot(options)],
-    controllers: [DownstreamController],
-    providers: [{ provide: APP_GUARD, useClass: AzureAuthGuard }],
+    controllers: [door === 'guard' ? DownstreamController : PassportDownstreamController],
+    providers: door === 'guard' ? [{ provide: APP_GUARD, useClass: AzureAuthGuard }] : [],
   })
   class DownstreamAppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [DownstreamAppModule] }).compile();
