@@ -39,6 +39,7 @@ function description(fields: MsalErrorFields): string {
 /**
  * What a failed token request (on-behalf-of or client credentials) means for the caller:
  * - Entra unreachable, slow or unwell → 503 `token_endpoint_unavailable` with `Retry-After`;
+ * - the caller's token expired meanwhile (`AADSTS500133`) → 401 `token_expired`;
  * - consent missing (`AADSTS65001`) → 403 `consent_required`, naming the scopes;
  * - interaction required (Conditional Access, MFA) → 401 `insufficient_claims` with Entra's
  *   claims, base64-encoded as challenges carry them;
@@ -55,6 +56,8 @@ export function toTokenRequestFailure(failure: unknown, scopes: readonly string[
     const retryAfter = typeof fields.retryAfterSeconds === 'number' ? Math.min(fields.retryAfterSeconds, 300) : RETRY_AFTER_SECONDS;
     return { error: AzureAuthErrors.tokenEndpointUnavailable(retryAfter) };
   }
+  // The caller's token expired between its check here (within the clock skew) and Entra's.
+  if (code === '500133') return { error: AzureAuthErrors.expired(0) };
   if (code === '65001' || fields.subError === 'consent_required' || fields.errorCode === 'consent_required') {
     return { error: AzureAuthErrors.consentRequired(scopes) };
   }
