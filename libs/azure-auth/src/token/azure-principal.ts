@@ -71,41 +71,15 @@ function deepFreeze<T extends object>(value: T): T {
 }
 
 /**
- * The principal this module creates. Who issued its token sits in a private field: invisible to
- * handlers, not copied by a spread, so a lookalike object never passes for one.
+ * The principal this module creates: the fields of {@link AzurePrincipal}, and who issued its token
+ * in a private field (invisible to handlers, not copied by a spread: a lookalike never passes).
  */
-class VerifiedPrincipal implements AzurePrincipal {
-  readonly oid: string;
-  readonly tid: string;
-  readonly sub: string;
-  readonly scopes: readonly string[];
-  readonly roles: readonly string[];
-  readonly appOnly: boolean;
-  readonly guest: boolean;
-  readonly tokenVersion: AzureTokenVersion;
-  readonly clientId: string;
-  readonly name?: string;
-  readonly username?: string;
-  readonly expiresAt: number;
-  readonly claims: Readonly<AzureAccessTokenClaims>;
+interface VerifiedPrincipal extends AzurePrincipal {}
+class VerifiedPrincipal {
   readonly #authority: ResolvedAuthority;
 
-  constructor(claims: AzureAccessTokenClaims, tenantId: string, version: AzureTokenVersion, authority: ResolvedAuthority) {
-    const custom = authority.customAuthority;
-    const appOnly = isAppOnly(claims, custom);
-    this.oid = claims.oid ?? '';
-    this.tid = tenantId;
-    this.sub = claims.sub ?? '';
-    this.scopes = Object.freeze(claims.scp ? claims.scp.split(' ').filter(Boolean) : []);
-    this.roles = Object.freeze(claims.roles ? [...claims.roles] : []);
-    this.appOnly = appOnly;
-    this.guest = !appOnly && isGuest(claims, custom);
-    this.tokenVersion = version;
-    this.clientId = (version === '2.0' ? claims.azp : claims.appid) ?? claims.azp ?? claims.appid ?? '';
-    this.name = claims.name;
-    this.username = claims.preferred_username ?? claims.upn ?? claims.unique_name;
-    this.expiresAt = claims.exp;
-    this.claims = deepFreeze(claims);
+  constructor(fields: AzurePrincipal, authority: ResolvedAuthority) {
+    Object.assign(this, fields);
     this.#authority = authority;
     Object.freeze(this);
   }
@@ -121,7 +95,26 @@ class VerifiedPrincipal implements AzurePrincipal {
  * @internal
  */
 export function createPrincipal(claims: AzureAccessTokenClaims, tenantId: string, version: AzureTokenVersion, authority: ResolvedAuthority): AzurePrincipal {
-  return new VerifiedPrincipal(claims, tenantId, version, authority);
+  const custom = authority.customAuthority;
+  const appOnly = isAppOnly(claims, custom);
+  return new VerifiedPrincipal(
+    {
+      oid: claims.oid ?? '',
+      tid: tenantId,
+      sub: claims.sub ?? '',
+      scopes: Object.freeze(claims.scp ? claims.scp.split(' ').filter(Boolean) : []),
+      roles: Object.freeze(claims.roles ? [...claims.roles] : []),
+      appOnly,
+      guest: !appOnly && isGuest(claims, custom),
+      tokenVersion: version,
+      clientId: (version === '2.0' ? claims.azp : claims.appid) ?? claims.azp ?? claims.appid ?? '',
+      name: claims.name,
+      username: claims.preferred_username ?? claims.upn ?? claims.unique_name,
+      expiresAt: claims.exp,
+      claims: deepFreeze(claims),
+    },
+    authority,
+  );
 }
 
 /**
