@@ -121,14 +121,16 @@ describe.each(ADAPTERS)('the sample app over %s, configured with AZURE_AUTHORITY
   });
 });
 
-describe.each(KINDS)('the built sample app (npm start) with AZURE_AUTHORITY set to $name', (kind) => {
+const BUILT_CASES = ADAPTERS.flatMap((adapter) => KINDS.map((kind) => [adapter, kind.name, kind] as const));
+
+describe.each(BUILT_CASES)('the built sample app (npm start, HTTP_ADAPTER=%s) with AZURE_AUTHORITY set to %s', (adapter, _name, kind) => {
   let entra: EntraEmulator;
   let app: SampleApp;
 
   beforeAll(async () => {
     await ensureSampleAppBuilt();
     entra = await EntraEmulator.start(kind.emulator);
-    app = await startSampleApp({ AZURE_AUTHORITY: kind.authority(entra), AZURE_CLIENT_ID: entra.clientId, PORT: '0', HOST: '127.0.0.1' });
+    app = await startSampleApp({ AZURE_AUTHORITY: kind.authority(entra), AZURE_CLIENT_ID: entra.clientId, HTTP_ADAPTER: adapter, PORT: '0', HOST: '127.0.0.1' });
   }, BUILD_TIMEOUT_MS);
   afterAll(async () => {
     await app?.stop();
