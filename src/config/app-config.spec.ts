@@ -239,6 +239,12 @@ describe('parseAppConfig', () => {
       expect(refusal({ AZURE_AUTHORITY: authority, AZURE_CLIENT_ID: CLIENT })).toMatch(/^AZURE_AUTHORITY ".+" is an Azure AD B2C authority without a policy: .*B2C_1_signupsignin/);
     });
 
+    it('refuses the metadata URL in place of the authority', () => {
+      expect(refusal({ AZURE_AUTHORITY: `${EXTERNAL_ID_AUTHORITY}/.well-known/openid-configuration`, AZURE_CLIENT_ID: CLIENT })).toMatch(
+        /^AZURE_AUTHORITY ".+" is a metadata URL: give the authority itself, without \/\.well-known\/openid-configuration/,
+      );
+    });
+
     it.each(['https://contoso.b2clogin.com/contoso.onmicrosoft.com/{policy}/v2.0', 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/%7Bpolicy%7D/v2.0'])(
       'refuses %s: the sample takes one policy, written in the URL',
       (authority) => {

@@ -121,8 +121,9 @@ const B2C_POLICY_SEGMENT = /^b2c_1a?_/i;
 
 /**
  * What the sample refuses in an `AZURE_AUTHORITY` before the module sees it: it takes one
- * authority URL, so a B2C authority must name its one policy. Whether the value is a URL, and an
- * https:// one, is `AzureAuthModule`'s to check (option `authority`).
+ * authority URL, so a B2C authority must name its one policy, and the authority is not its
+ * metadata URL. Whether the value is a URL, and an https:// one, is `AzureAuthModule`'s to check
+ * (option `authority`).
  */
 function authorityProblem(authority: string): string | undefined {
   if (/\{policy\}|%7Bpolicy%7D/i.test(authority)) {
@@ -133,6 +134,9 @@ function authorityProblem(authority: string): string | undefined {
     url = new URL(authority);
   } catch {
     return undefined;
+  }
+  if (/\/\.well-known\/openid-configuration\/?$/i.test(url.pathname)) {
+    return `AZURE_AUTHORITY ${JSON.stringify(authority)} is a metadata URL: give the authority itself, without /.well-known/openid-configuration (the module reads the metadata there)`;
   }
   if (url.hostname.toLowerCase().endsWith('.b2clogin.com') && !url.pathname.split('/').some((segment) => B2C_POLICY_SEGMENT.test(segment))) {
     return (

@@ -22,7 +22,10 @@ export interface AzureAuthSwaggerOptions {
   documentConfig?: Omit<OpenAPIObject, 'paths'>;
   /** Passed to `SwaggerModule.createDocument` (e.g. `include`, `operationIdFactory`). */
   documentOptions?: SwaggerDocumentOptions;
-  /** Passed to `SwaggerModule.setup`; its `swaggerOptions` are merged over the OAuth settings made here. */
+  /**
+   * Passed to `SwaggerModule.setup`; its `swaggerOptions` are merged over the OAuth settings made here.
+   * On Fastify, Swagger UI (`ui`, default `true`) needs `@fastify/static` installed; `ui: false` serves the document only.
+   */
   customOptions?: SwaggerCustomOptions;
   /**
    * Application (client) id of the app registration Swagger UI signs in with: a single-page
