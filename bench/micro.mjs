@@ -17,13 +17,11 @@ import { median } from './tokens.mjs';
 /** A contender in its own worker thread: `measure(seconds)` resolves to one sample. */
 async function startContender(id, workerData) {
   const worker = new Worker(new URL('./micro-worker.mjs', import.meta.url), { workerData: { id, ...workerData } });
-  let answer;
-  const next = () =>
-    new Promise((resolve, reject) => {
-      answer = resolve;
-      worker.once('error', reject);
-    });
-  worker.on('message', (message) => answer?.(message));
+  // One listener of each kind for the worker's life: the pending reply is the one they settle.
+  let pending;
+  const next = () => new Promise((resolve, reject) => (pending = { resolve, reject }));
+  worker.on('message', (message) => pending?.resolve(message));
+  worker.on('error', (error) => pending?.reject(error));
   const first = await next();
   if (first.failed) {
     await worker.terminate();

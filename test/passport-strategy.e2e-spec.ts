@@ -105,6 +105,18 @@ describe.each(ADAPTERS)('AzurePassportAuthGuard with AzurePermissionsGuard over 
       expect(third.body).toEqual(first.body);
     });
 
+    it('gives each of many concurrent callers its own principal (the key look-up handed to the second half belongs to one token)', async () => {
+      const oids = Array.from({ length: 24 }, (_, index) => `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`);
+      // Half of them with a token that is refused after the signature, interleaved with the others.
+      const answers = await Promise.all(
+        oids.map((oid, index) => call(`${pair.passport.url}/api/caller`, { token: mint({ oid, scopes: ['Todolist.Read'], ...(index % 2 ? { audience: 'api://another-api' } : {}) }) })),
+      );
+      answers.forEach((answer, index) => {
+        if (index % 2) expect(outcome(answer)).toEqual({ status: 401, reason: 'invalid_audience', challenge: 'invalid_token' });
+        else expect([answer.status, (answer.body as { oid: string }).oid]).toEqual([200, oids[index]]);
+      });
+    });
+
     it.each<[string, 'GET' | 'POST', string, MintOptions, string]>([
       ['a user token without the scope a POST needs', 'POST', '/api/todolist', { scopes: ['Todolist.Read'] }, 'Todolist.ReadWrite'],
       ['a user token without the app role', 'GET', '/api/admin', { scopes: ['Todolist.Read'], roles: ['Reader'] }, 'TaskAdmin'],

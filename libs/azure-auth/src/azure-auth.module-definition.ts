@@ -8,6 +8,24 @@ export interface AzureAuthModuleExtras {
   isGlobal?: boolean;
 }
 
+/**
+ * A class that gives the module its options, for `forRootAsync({ useClass })` or `useExisting`.
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * export class AzureAuthConfig implements AzureAuthOptionsFactory {
+ *   constructor(private readonly config: ConfigService) {}
+ *   createAzureAuthOptions(): AzureAuthModuleOptions {
+ *     return { tenantId: this.config.getOrThrow('AZURE_TENANT_ID'), clientId: this.config.getOrThrow('AZURE_CLIENT_ID') };
+ *   }
+ * }
+ * ```
+ */
+export interface AzureAuthOptionsFactory {
+  createAzureAuthOptions(): AzureAuthModuleOptions | Promise<AzureAuthModuleOptions>;
+}
+
 export const { ConfigurableModuleClass: AzureAuthConfigurableModule } = new ConfigurableModuleBuilder<AzureAuthModuleOptions>({ optionsInjectionToken: AZURE_AUTH_MODULE_OPTIONS })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createAzureAuthOptions')

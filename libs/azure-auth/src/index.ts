@@ -1,5 +1,5 @@
 export { AzureAuthModule, InjectAzureAuthOptions } from './azure-auth.module.js';
-export type { AzureAuthModuleExtras } from './azure-auth.module-definition.js';
+export type { AzureAuthModuleExtras, AzureAuthOptionsFactory } from './azure-auth.module-definition.js';
 export type {
   AzureAuthModuleOptions,
   AzureAuthorityOptions,

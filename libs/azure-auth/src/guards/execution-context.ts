@@ -64,7 +64,9 @@ export function bindPrincipal(context: ExecutionContext, request: TransportObjec
   if (request) request.user = principal;
   const key = callKey(context);
   if (!key) return;
-  if (principal) principals.set(key, principal);
+  // Where the request is the call's own object (plain HTTP), `request.user` is where principalOf
+  // looks: a WeakMap entry per request would only add garbage for the collector to trace.
+  if (principal && key !== request) principals.set(key, principal);
   else principals.delete(key);
 }
 

@@ -60,16 +60,34 @@ export function isGuest(claims: AzureAccessTokenClaims, customAuthority = false)
   return !customAuthority && typeof claims.idp === 'string' && claims.idp !== claims.iss;
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const entry of Object.values(value)) deepFreeze(entry);
+/** Freezes claims to the last nested value (JSON holds objects, arrays and primitives only). */
+function deepFreeze<T extends object>(value: T): T {
+  Object.freeze(value);
+  for (const key in value) {
+    const member = value[key];
+    if (typeof member === 'object' && member !== null) deepFreeze(member);
   }
   return value;
 }
 
-/** Who issued a principal's token, kept where only this module reads it. */
-const authorities = new WeakMap<object, ResolvedAuthority>();
+/**
+ * The principal this module creates: the fields of {@link AzurePrincipal}, and who issued its token
+ * in a private field (invisible to handlers, not copied by a spread: a lookalike never passes).
+ */
+interface VerifiedPrincipal extends AzurePrincipal {}
+class VerifiedPrincipal {
+  readonly #authority: ResolvedAuthority;
+
+  constructor(fields: AzurePrincipal, authority: ResolvedAuthority) {
+    Object.assign(this, fields);
+    this.#authority = authority;
+    Object.freeze(this);
+  }
+
+  static authorityOf(value: unknown): ResolvedAuthority | undefined {
+    return typeof value === 'object' && value !== null && #authority in value ? (value as VerifiedPrincipal).#authority : undefined;
+  }
+}
 
 /**
  * Builds the principal from claims whose shapes were already checked, for the authority whose
@@ -79,23 +97,24 @@ const authorities = new WeakMap<object, ResolvedAuthority>();
 export function createPrincipal(claims: AzureAccessTokenClaims, tenantId: string, version: AzureTokenVersion, authority: ResolvedAuthority): AzurePrincipal {
   const custom = authority.customAuthority;
   const appOnly = isAppOnly(claims, custom);
-  const principal: AzurePrincipal = Object.freeze({
-    oid: claims.oid ?? '',
-    tid: tenantId,
-    sub: claims.sub ?? '',
-    scopes: Object.freeze(claims.scp ? claims.scp.split(' ').filter(Boolean) : []),
-    roles: Object.freeze(claims.roles ? [...claims.roles] : []),
-    appOnly,
-    guest: !appOnly && isGuest(claims, custom),
-    tokenVersion: version,
-    clientId: (version === '2.0' ? claims.azp : claims.appid) ?? claims.azp ?? claims.appid ?? '',
-    name: claims.name,
-    username: claims.preferred_username ?? claims.upn ?? claims.unique_name,
-    expiresAt: claims.exp,
-    claims: deepFreeze(claims),
-  });
-  authorities.set(principal, authority);
-  return principal;
+  return new VerifiedPrincipal(
+    {
+      oid: claims.oid ?? '',
+      tid: tenantId,
+      sub: claims.sub ?? '',
+      scopes: Object.freeze(claims.scp ? claims.scp.split(' ').filter(Boolean) : []),
+      roles: Object.freeze(claims.roles ? [...claims.roles] : []),
+      appOnly,
+      guest: !appOnly && isGuest(claims, custom),
+      tokenVersion: version,
+      clientId: (version === '2.0' ? claims.azp : claims.appid) ?? claims.azp ?? claims.appid ?? '',
+      name: claims.name,
+      username: claims.preferred_username ?? claims.upn ?? claims.unique_name,
+      expiresAt: claims.exp,
+      claims: deepFreeze(claims),
+    },
+    authority,
+  );
 }
 
 /**
@@ -104,5 +123,5 @@ export function createPrincipal(claims: AzureAccessTokenClaims, tenantId: string
  * @internal
  */
 export function authorityOf(principal: unknown): ResolvedAuthority | undefined {
-  return typeof principal === 'object' && principal !== null ? authorities.get(principal) : undefined;
+  return VerifiedPrincipal.authorityOf(principal);
 }

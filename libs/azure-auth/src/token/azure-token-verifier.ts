@@ -66,6 +66,11 @@ export class AzureTokenVerifier implements OnModuleInit {
   /** @internal Tokens that verified, by digest (tests and diagnostics read its size). */
   readonly cache: VerifiedTokenCache<Verdict>;
   private readonly verdicts = new Map<ResolvedAuthority, { last?: Verdict; readonly byId: Map<string, Verdict> }>();
+  /**
+   * The passport door's last key look-up, for its second half: passport calls the two back to back
+   * for one token, so the rules before the key need not run twice. Any other token starts over.
+   */
+  private lastKeyed?: { readonly token: string; readonly decoded: DecodedJwt; readonly keyed: Keyed };
 
   constructor(
     @Inject(AZURE_AUTH_OPTIONS) private readonly options: ResolvedAzureAuthOptions,
@@ -98,17 +103,23 @@ export class AzureTokenVerifier implements OnModuleInit {
    * @internal
    */
   async signingKeyFor(token: string): Promise<KeyObject> {
-    const { key } = await this.keyFor(token, decodeToken(token, this.options.maxTokenBytes));
-    return key.publicKey;
+    const decoded = decodeToken(token, this.options.maxTokenBytes);
+    const keyed = await this.keyFor(token, decoded);
+    this.lastKeyed = { token, decoded, keyed };
+    return keyed.key.publicKey;
   }
 
   /**
    * The passport door, after jsonwebtoken verified the signature with {@link signingKeyFor}'s key:
-   * the same rules again, then those after the signature, and the cache.
+   * the rules before the key (unless {@link signingKeyFor} just ran them for this very token), then
+   * those after the signature, and the cache.
    * @internal
    */
   verifySignedByPassport(token: string): AzurePrincipal | Promise<AzurePrincipal> {
-    return this.verifyNew(token, 'checked-by-passport');
+    const last = this.lastKeyed;
+    if (last === undefined || last.token !== token) return this.verifyNew(token, 'checked-by-passport');
+    this.lastKeyed = undefined;
+    return this.afterKey(token, last.decoded, last.keyed, 'checked-by-passport');
   }
 
   /**
