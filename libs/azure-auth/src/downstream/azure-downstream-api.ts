@@ -109,7 +109,8 @@ function toResponse(answer: HttpExchangeAnswer): Response {
     if (value === undefined) continue;
     for (const entry of Array.isArray(value) ? value : [value]) headers.append(name, entry);
   }
-  return new Response(NO_BODY.has(answer.status) ? null : answer.body, { status: answer.status, headers });
+  // A plain Uint8Array: what every lib's BodyInit takes (DOM's does not take a Buffer).
+  return new Response(NO_BODY.has(answer.status) ? null : new Uint8Array(answer.body), { status: answer.status, headers });
 }
 
 /**
