@@ -54,9 +54,18 @@ const utf8String = (value: string) => tlv(0x0c, Buffer.from(value, 'utf8'));
 const booleanTrue = () => tlv(0x01, Buffer.from([0xff]));
 const explicit = (tagNumber: number, content: Buffer) => tlv(0xa0 | tagNumber, content);
 
-function integer(value: Buffer): Buffer {
-  // Positive: a leading 1 bit would make it negative.
-  return tlv(0x02, value[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), value]) : value);
+/**
+ * A non-negative DER INTEGER of big-endian bytes: minimal (DER refuses leading zero bytes, which
+ * random serial numbers have one time in 256), with a zero byte in front when the first bit is set
+ * (it would read as negative).
+ *
+ * @internal
+ */
+export function derInteger(value: Buffer): Buffer {
+  let start = 0;
+  while (start < value.length - 1 && value[start] === 0) start++;
+  const minimal = value.subarray(start);
+  return tlv(0x02, minimal[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal);
 }
 
 function objectIdentifier(dotted: string): Buffer {
@@ -180,8 +189,8 @@ function certificateDer(request: CertificateRequest): Buffer {
   extensions.push(extension(OID.subjectKeyIdentifier, octetString(keyId)));
   extensions.push(extension(OID.authorityKeyIdentifier, sequence(tlv(0x80, issuer.keyId))));
   const tbs = sequence(
-    explicit(0, integer(Buffer.from([2]))),
-    integer(randomBytes(16)),
+    explicit(0, derInteger(Buffer.from([2]))),
+    derInteger(randomBytes(16)),
     sha256WithRsa(),
     name(issuer.subject),
     // A minute back, for clocks a little apart.
