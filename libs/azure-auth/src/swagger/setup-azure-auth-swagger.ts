@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { INestApplication, Type } from '@nestjs/common';
 import { GUARDS_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
@@ -92,9 +93,11 @@ export function setupAzureAuthSwagger(app: INestApplication, options: AzureAuthS
  * On Fastify, `@nestjs/swagger` serves Swagger UI's files with `@fastify/static` (an optional peer
  * of it); when that is missing, Nest ends the process as the app starts, with a line in its log.
  * Resolved as `@nestjs/swagger` itself resolves it, so the app hears it here, with what to do.
+ * `@nestjs/swagger` is a peer, installed for the app: it is looked up from the app's entry script
+ * (else the working directory), since `import.meta` exists in the ES module build only.
  * @internal
  */
-export function requireFastifyStatic(from: string = import.meta.url): void {
+export function requireFastifyStatic(from: string = process.argv[1] ?? join(process.cwd(), 'index.js')): void {
   try {
     const swagger = createRequire(from).resolve('@nestjs/swagger');
     createRequire(swagger).resolve('@fastify/static');
