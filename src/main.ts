@@ -13,6 +13,7 @@ import {
   type AppConfig,
   type HttpAdapterName,
 } from './config/app-config.js';
+import { parseClientCredential } from './config/credentials.js';
 import { isLoopback } from './config/loopback.js';
 import type { DevMode } from './dev/dev-mode.js';
 import { loopbackOnly } from './dev/loopback-only.js';
@@ -51,7 +52,8 @@ async function start(config: AppConfig): Promise<void> {
     dev = await startDevMode(config.swaggerClientId);
     options = { auth: dev.auth, imports: [dev.module] };
   } else {
-    options = { auth: config.auth };
+    // The API's own credential, for the routes that call Microsoft Graph on the caller's behalf.
+    options = { auth: { ...config.auth, clientCredential: parseClientCredential(process.env) } };
   }
   let app: INestApplication | undefined;
   let bound: AddressInfo;
@@ -68,6 +70,8 @@ async function start(config: AppConfig): Promise<void> {
       // dev mode signs in as the emulator's own client unless one is given (the emulator then knows it too).
       // It signs in where the module's tokens come from: the tenant, or AZURE_AUTHORITY (a B2C policy, External ID).
       swaggerClientId: config.swaggerClientId ?? dev?.swaggerClientId,
+      // Dev mode: the browser signs in at the emulator's plain-HTTP door (it does not trust the emulator's certificate authority).
+      authorityHost: dev?.swaggerAuthorityHost,
       scopes: { 'Todolist.Read': 'Read your task list', 'Todolist.ReadWrite': 'Read and change your task list' },
     });
     // Fastify alone would bind localhost when no host is given: a deployed API listens on every interface.

@@ -125,6 +125,7 @@ describe('dev mode (neither AZURE_TENANT_ID nor AZURE_CLIENT_ID set)', () => {
       'admin GET /api/admin 200',
       'reader POST /api/todolist 403',
       'graph GET /api/me 401',
+      'profile GET /api/me/profile 200',
     ]);
     for (const call of calls) {
       expect({ method: call.request.method, url: call.request.url }).toEqual({ method: call.method, url: `${app.url}${call.path}` });

@@ -1,5 +1,6 @@
 import { AzureAuthConfigurationError, type AzureAuthModuleOptions } from 'nestjs-azure-auth';
 import { AzureAuthSwaggerConfigurationError } from 'nestjs-azure-auth/swagger';
+import { CREDENTIAL_OPTION_VARIABLES } from './credentials.js';
 import { isLoopback } from './loopback.js';
 
 /** The environment as `process.env` gives it; only the variables below are read. */
@@ -239,6 +240,6 @@ export function parseAppConfig(env: AppEnvironment): AppConfig {
 export function startupErrorMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const option = error instanceof AzureAuthConfigurationError || error instanceof AzureAuthSwaggerConfigurationError ? error.option : undefined;
-  const variable = option === undefined ? undefined : OPTION_VARIABLES[option];
+  const variable = option === undefined ? undefined : (OPTION_VARIABLES[option] ?? CREDENTIAL_OPTION_VARIABLES[option]);
   return variable === undefined ? message : `${message} (environment variable ${variable})`;
 }

@@ -1,13 +1,19 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type { Agent } from 'node:https';
 import type { EntraEmulator } from 'nestjs-azure-auth/testing';
 
 const DEV_ENTRA_EMULATOR = 'SAMPLE:DEV_ENTRA_EMULATOR';
+const DEV_EMULATOR_AGENT = 'SAMPLE:DEV_EMULATOR_AGENT';
 
 @Injectable()
 class EmulatorShutdown implements OnApplicationShutdown {
-  constructor(@Inject(DEV_ENTRA_EMULATOR) private readonly entra: EntraEmulator) {}
+  constructor(
+    @Inject(DEV_ENTRA_EMULATOR) private readonly entra: EntraEmulator,
+    @Inject(DEV_EMULATOR_AGENT) private readonly agent: Agent,
+  ) {}
 
   onApplicationShutdown(): Promise<void> {
+    this.agent.destroy();
     return this.entra.stop();
   }
 }
@@ -15,10 +21,10 @@ class EmulatorShutdown implements OnApplicationShutdown {
 /** Ties the dev-mode emulator's life to the app's: closing the app stops it. */
 @Module({})
 export class DevEmulatorModule {
-  static forEmulator(entra: EntraEmulator): DynamicModule {
+  static forEmulator(entra: EntraEmulator, agent: Agent): DynamicModule {
     return {
       module: DevEmulatorModule,
-      providers: [{ provide: DEV_ENTRA_EMULATOR, useValue: entra }, EmulatorShutdown],
+      providers: [{ provide: DEV_ENTRA_EMULATOR, useValue: entra }, { provide: DEV_EMULATOR_AGENT, useValue: agent }, EmulatorShutdown],
     };
   }
 }

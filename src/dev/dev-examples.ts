@@ -71,6 +71,14 @@ export const DEV_EXAMPLES: readonly DevExample[] = Object.freeze([
     expectedStatus: 401,
     token: { scopes: ['User.Read'], audience: MICROSOFT_GRAPH, header: { nonce: 'graph-only' } },
   },
+  {
+    caller: 'profile',
+    description: 'a user, any scope: the API calls Microsoft Graph /v1.0/me on their behalf, the emulator answering as Graph',
+    method: 'GET',
+    path: '/api/me/profile',
+    expectedStatus: 200,
+    token: { scopes: ['Todolist.Read'] },
+  },
 ]);
 
 /** Quotes a word for POSIX shells only when it needs it, so URLs stay readable. */

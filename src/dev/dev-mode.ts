@@ -1,3 +1,4 @@
+import { Agent } from 'node:https';
 import type { DynamicModule } from '@nestjs/common';
 import type { AzureAuthModuleOptions } from 'nestjs-azure-auth';
 import { EntraEmulator } from 'nestjs-azure-auth/testing';
@@ -19,6 +20,11 @@ export interface DevMode {
    */
   readonly swaggerClientId: string;
   /**
+   * Where Swagger UI's sign-in goes: the emulator's plain-HTTP door, since a browser does not
+   * trust the certificate authority the emulator's HTTPS comes with.
+   */
+  readonly swaggerAuthorityHost: string;
+  /**
    * The block of ready-to-paste curl commands for an API listening at `baseUrl`, with fresh tokens,
    * and a pointer to Swagger UI when `swaggerUiUrl` is given.
    */
@@ -34,11 +40,22 @@ export interface DevMode {
  */
 export async function startDevMode(swaggerClientId?: string): Promise<DevMode> {
   // The emulator's sign-in serves only clients it knows: its own, and Swagger UI's when one is configured.
-  const entra = await EntraEmulator.start({ signInClientIds: swaggerClientId ? [swaggerClientId] : [] });
+  // HTTPS, because MSAL Node (the on-behalf-of call of GET /api/me/profile) refuses http://
+  // authorities; only this process trusts the emulator's certificate authority, through the
+  // module's agent. The emulator also answers as Microsoft Graph.
+  const entra = await EntraEmulator.start({ https: true, signInClientIds: swaggerClientId ? [swaggerClientId] : [] });
+  const agent = new Agent({ ca: entra.certificateAuthority, keepAlive: true });
   return {
-    auth: { tenantId: entra.tenantId, clientId: entra.clientId, authorityHost: entra.authorityHost },
-    module: DevEmulatorModule.forEmulator(entra),
+    auth: {
+      tenantId: entra.tenantId,
+      clientId: entra.clientId,
+      authorityHost: entra.authorityHost,
+      httpAgent: agent,
+      clientCredential: { clientSecret: entra.clientSecret },
+    },
+    module: DevEmulatorModule.forEmulator(entra, agent),
     swaggerClientId: entra.clientAppId,
+    swaggerAuthorityHost: entra.httpAuthorityHost!,
     examples: (baseUrl, swaggerUiUrl) =>
       formatDevExamples({
         baseUrl,
@@ -49,6 +66,9 @@ export async function startDevMode(swaggerClientId?: string): Promise<DevMode> {
         mint: (options) => entra.mintAccessToken(options),
         lifetimeSeconds: TOKEN_LIFETIME_SECONDS,
       }),
-    stop: () => entra.stop(),
+    stop: async () => {
+      agent.destroy();
+      await entra.stop();
+    },
   };
 }

@@ -20,3 +20,5 @@ export { entraEmulatorEnvironment } from './emulator-environment.js';
 export type { EntraEmulatorEnvironment, EntraEmulatorIdentity } from './emulator-environment.js';
 export { overrideAzureAuthWithEmulator } from './override-azure-auth.js';
 export type { AzureAuthOverridableBuilder } from './override-azure-auth.js';
+export type { IssuedCertificate } from './certificates.js';
+export type { EmulatedDirectoryUser } from './graph.js';
