@@ -44,6 +44,18 @@ function typeErrors(files: string[]): string[] {
   });
 }
 
+/** Each block as a file of its own in `directory`, named in README's order. */
+async function writeSnippets(directory: string, blocks: string[]): Promise<string[]> {
+  await mkdir(directory, { recursive: true });
+  return Promise.all(
+    blocks.map(async (code, index) => {
+      const file = join(directory, `snippet-${index + 1}.ts`);
+      await writeFile(file, code);
+      return file;
+    }),
+  );
+}
+
 describe('README: "Use it in your API"', () => {
   const directory = join(REPO_ROOT, '.tmp', 'readme-snippets');
   const blocks = codeBlocks(section('## Use it in your API'), 'ts');
@@ -58,15 +70,7 @@ describe('README: "Use it in your API"', () => {
   });
 
   it('compiles each snippet as it stands, strict and with noUnusedLocals', async () => {
-    await mkdir(directory, { recursive: true });
-    const files = await Promise.all(
-      blocks.map(async (code, index) => {
-        const file = join(directory, `snippet-${index + 1}.ts`);
-        await writeFile(file, code);
-        return file;
-      }),
-    );
-    expect(typeErrors(files)).toEqual([]);
+    expect(typeErrors(await writeSnippets(directory, blocks))).toEqual([]);
   }, 60_000);
 
   it('would catch an unused import: the check is not toothless', async () => {
@@ -74,6 +78,20 @@ describe('README: "Use it in your API"', () => {
     const file = join(directory, 'unused.ts');
     await writeFile(file, `import { Post } from '@nestjs/common';\nimport { AzureAuthModule } from 'nestjs-azure-auth';\nexport const m = AzureAuthModule;\n`);
     expect(typeErrors([file]).join('\n')).toContain("'Post' is declared but its value is never read");
+  }, 60_000);
+});
+
+describe('README: "Calling downstream APIs"', () => {
+  const directory = join(REPO_ROOT, '.tmp', 'readme-snippets-downstream');
+  // The API's side: the controller with its module, and the credentials (the last block is the SPA's, in the browser).
+  const blocks = codeBlocks(section('## Calling downstream APIs'), 'ts').slice(0, 2);
+
+  afterAll(() => rm(directory, { recursive: true, force: true }));
+
+  it('compiles the profile route and the credentials as they stand, strict and with noUnusedLocals', async () => {
+    expect(blocks[0]).toContain('this.downstream.fetch(caller');
+    expect(blocks[1]).toContain('AzureClientCredential');
+    expect(typeErrors(await writeSnippets(directory, blocks))).toEqual([]);
   }, 60_000);
 });
 
