@@ -27,6 +27,19 @@ export type { AzureAccessTokenClaims } from './token/claims.js';
 export { AzureTokenVerifier } from './token/azure-token-verifier.js';
 export { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
 export { extractBearerToken } from './guards/extract-bearer-token.js';
+export {
+  AzureWebSocketAuth,
+  AZURE_REAUTHENTICATE_EVENT,
+  AZURE_REAUTHENTICATED_EVENT,
+  type AzureWebSocketOptions,
+  type AzureGraphqlWsHooks,
+  type GraphqlWsContextLike,
+  type SocketIoServerLike,
+  type SocketIoSocketLike,
+  type WsServerLike,
+  type WsSocketLike,
+} from './websocket/azure-websocket-auth.js';
+export type { WebSocketHandshake } from './websocket/handshake-token.js';
 
 export { AzureAuthError, type AzureAuthStatus } from './errors/azure-auth.error.js';
 export type { AzureAuthReason } from './errors/reason-codes.js';

@@ -20,6 +20,8 @@ export type AzureAuthReason =
   | 'token_version_not_accepted'
   | 'tenant_not_allowed'
   | 'graph_token'
+  // 401 on a WebSocket re-authentication: the fresh token is another user's (or app's)
+  | 'caller_changed'
   // 401 for an unexpected failure while checking the token (details in the log)
   | 'token_rejected'
   // 403: a valid token that may not do this

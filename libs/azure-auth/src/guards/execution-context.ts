@@ -1,5 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { authorityOf, type AzurePrincipal } from '../token/azure-principal.js';
+import { webSocketRequestOf } from '../websocket/websocket-session.js';
 
 /** A request or response object of any transport; only what the module touches is typed. */
 export type TransportObject = Record<string | symbol, unknown>;
@@ -11,26 +12,41 @@ interface GraphqlContext {
   reply?: TransportObject & { request?: TransportObject };
 }
 
+/** A graphql-ws connection's context, which Apollo's driver passes as `req` to subscription resolvers. */
+interface GraphqlWsContext {
+  connectionParams?: unknown;
+  extra?: { socket?: unknown };
+}
+
 /**
- * The HTTP request behind a handler call: for HTTP the request itself, for GraphQL the one in the
- * resolver context (Apollo puts `req`, Mercurius `reply.request`). GraphQL is read from the
- * context arguments, so `@nestjs/graphql` is never imported.
+ * The request behind a handler call: for HTTP the request itself; for GraphQL the one in the
+ * resolver context (Apollo puts `req`, Mercurius `reply.request`), or for a subscription over
+ * graphql-ws its connection's; for a WebSocket message its connection's (token and caller, see
+ * `AzureWebSocketAuth`). GraphQL and WebSockets are read from the call's arguments, so
+ * `@nestjs/graphql` and `@nestjs/websockets` are never imported.
  */
 export function getRequestOf(context: ExecutionContext): TransportObject | undefined {
-  if (context.getType<string>() === 'graphql') {
-    const graphql = context.getArgByIndex<GraphqlContext | undefined>(2);
-    return graphql?.req ?? graphql?.request ?? graphql?.reply?.request;
-  }
+  const type = context.getType<string>();
   // What switchToHttp().getRequest() returns, without the three closures Nest builds per call.
+  if (type === 'http') return context.getArgByIndex<TransportObject | undefined>(0);
+  if (type === 'graphql') {
+    const graphql = context.getArgByIndex<GraphqlContext | undefined>(2);
+    const request = graphql?.req ?? graphql?.request ?? graphql?.reply?.request;
+    return request && 'connectionParams' in request ? webSocketRequestOf((request as GraphqlWsContext).extra?.socket) : request;
+  }
+  if (type === 'ws') return webSocketRequestOf(context.getArgByIndex<unknown>(0));
   return context.getArgByIndex<TransportObject | undefined>(0);
 }
 
+/** Where refusals set headers; a WebSocket message has no response to set them on. */
 export function getResponseOf(context: ExecutionContext): TransportObject | undefined {
-  if (context.getType<string>() === 'graphql') {
+  const type = context.getType<string>();
+  if (type === 'http') return context.getArgByIndex<TransportObject | undefined>(1);
+  if (type === 'graphql') {
     const graphql = context.getArgByIndex<GraphqlContext | undefined>(2);
     return graphql?.res ?? graphql?.reply;
   }
-  return context.getArgByIndex<TransportObject | undefined>(1);
+  return type === 'ws' ? undefined : context.getArgByIndex<TransportObject | undefined>(1);
 }
 
 /** Sets a header on an Express response or a Fastify reply (whichever `response` is). */
@@ -46,10 +62,12 @@ export function setResponseHeader(response: TransportObject | undefined, name: s
 /**
  * What a call's guard and its handler's parameters have in common, whatever object a guard's
  * `getRequest` chose: the GraphQL context of the operation, else the call's first argument (the
- * HTTP request, a WebSocket client).
+ * HTTP request). None for a WebSocket message: its client is shared by all the connection's
+ * messages, and its caller is the connection's (a refused message must not unbind it).
  */
 function callKey(context: ExecutionContext): object | undefined {
-  const key = context.getType<string>() === 'graphql' ? context.getArgByIndex<unknown>(2) : context.getArgByIndex<unknown>(0);
+  const type = context.getType<string>();
+  const key = type === 'http' ? context.getArgByIndex<unknown>(0) : type === 'graphql' ? context.getArgByIndex<unknown>(2) : type === 'ws' ? undefined : context.getArgByIndex<unknown>(0);
   return typeof key === 'object' && key !== null ? key : undefined;
 }
 
