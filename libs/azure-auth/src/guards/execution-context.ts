@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { authorityOf, type AzurePrincipal } from '../token/azure-principal.js';
-import { webSocketRequestOf } from '../websocket/websocket-session.js';
+import { sessionOf, webSocketRequestOf } from '../websocket/websocket-session.js';
 
 /** A request or response object of any transport; only what the module touches is typed. */
 export type TransportObject = Record<string | symbol, unknown>;
@@ -62,12 +62,10 @@ export function setResponseHeader(response: TransportObject | undefined, name: s
 /**
  * What a call's guard and its handler's parameters have in common, whatever object a guard's
  * `getRequest` chose: the GraphQL context of the operation, else the call's first argument (the
- * HTTP request). None for a WebSocket message: its client is shared by all the connection's
- * messages, and its caller is the connection's (a refused message must not unbind it).
+ * HTTP request, a WebSocket client).
  */
 function callKey(context: ExecutionContext): object | undefined {
-  const type = context.getType<string>();
-  const key = type === 'http' ? context.getArgByIndex<unknown>(0) : type === 'graphql' ? context.getArgByIndex<unknown>(2) : type === 'ws' ? undefined : context.getArgByIndex<unknown>(0);
+  const key = context.getType<string>() === 'graphql' ? context.getArgByIndex<unknown>(2) : context.getArgByIndex<unknown>(0);
   return typeof key === 'object' && key !== null ? key : undefined;
 }
 
@@ -84,8 +82,11 @@ export function bindPrincipal(context: ExecutionContext, request: TransportObjec
   if (!key) return;
   // Where the request is the call's own object (plain HTTP), `request.user` is where principalOf
   // looks: a WeakMap entry per request would only add garbage for the collector to trace.
-  if (principal && key !== request) principals.set(key, principal);
-  else principals.delete(key);
+  // A connection AzureWebSocketAuth admitted keeps its caller itself: all its messages share the
+  // client, and a refused message must not take the caller from the others.
+  if (principal && key !== request) {
+    if (!sessionOf(key)) principals.set(key, principal);
+  } else principals.delete(key);
 }
 
 /**

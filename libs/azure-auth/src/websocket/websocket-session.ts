@@ -37,12 +37,12 @@ export function closeSession(socket: object): void {
 }
 
 /**
- * What the guard reads for one message of a connection this module admitted: its current token
- * and caller, in an object of the message's own (a refused message takes nothing from the
- * connection). `undefined` for a socket no {@link AzureWebSocketAuth} admitted.
+ * What the guard reads for one message: the current token and caller of a connection this module
+ * admitted, in an object of the message's own (a refused message takes nothing from the
+ * connection); for any other socket an empty one (no token).
  * @internal
  */
-export function webSocketRequestOf(socket: unknown): TransportObject | undefined {
+export function webSocketRequestOf(socket: unknown): TransportObject {
   const session = sessionOf(socket);
-  return session && { headers: session.headers, user: session.principal };
+  return session ? { headers: session.headers, user: session.principal } : {};
 }
