@@ -14,7 +14,7 @@ interface GraphqlContext {
 
 /** A graphql-ws connection's context, which Apollo's driver passes as `req` to subscription resolvers. */
 interface GraphqlWsContext {
-  connectionParams?: unknown;
+  connectionInitReceived?: boolean;
   extra?: { socket?: unknown };
 }
 
@@ -32,7 +32,7 @@ export function getRequestOf(context: ExecutionContext): TransportObject | undef
   if (type === 'graphql') {
     const graphql = context.getArgByIndex<GraphqlContext | undefined>(2);
     const request = graphql?.req ?? graphql?.request ?? graphql?.reply?.request;
-    return request && 'connectionParams' in request ? webSocketRequestOf((request as GraphqlWsContext).extra?.socket) : request;
+    return request && 'connectionInitReceived' in request ? webSocketRequestOf((request as GraphqlWsContext).extra?.socket) : request;
   }
   if (type === 'ws') return webSocketRequestOf(context.getArgByIndex<unknown>(0));
   return context.getArgByIndex<TransportObject | undefined>(0);

@@ -5,6 +5,7 @@ import { AzureAuthErrors } from '../errors/messages.js';
 import { authorize } from '../guards/authorize.js';
 import { authorityOf, type AzurePrincipal } from '../token/azure-principal.js';
 import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
+import { withRefusalExtensions, type SerializedGraphqlError } from '../graphql/refusal-extensions.js';
 import { bareToken, handshakeToken, type WebSocketHandshake } from './handshake-token.js';
 import { closeSession, openSession, sessionOf, type WebSocketSession } from './websocket-session.js';
 import { loadWsException } from './ws-exception.js';
@@ -65,6 +66,14 @@ export interface GraphqlWsContextLike {
 export interface AzureGraphqlWsHooks {
   onConnect(context: GraphqlWsContextLike): Promise<boolean>;
   onPing(context: GraphqlWsContextLike, payload?: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Gives a refused operation's errors the reason code, as Apollo does over HTTP (`extensions.originalError`). */
+  onNext(context: GraphqlWsContextLike, id: string, payload: unknown, args: unknown, result: { errors?: readonly unknown[] }): { errors: SerializedGraphqlError[] } | undefined;
+}
+
+/** What a re-authentication is answered with. */
+interface WebSocketAnswer {
+  readonly event: string;
+  readonly data: object;
 }
 
 /** How a connection is told things, whatever the transport. */
@@ -192,8 +201,10 @@ export class AzureWebSocketAuth {
   /**
    * graphql-ws hooks: `onConnect` verifies the token of `connectionParams` (`authorization:
    * 'Bearer <token>'` or `token`) and refuses with close code 4401 / 4403 / 4503 and the reason
-   * code; `onPing` takes a re-authentication (`{ type: 'ping', payload: { type:
-   * 'azure-auth:reauthenticate', token } }`).
+   * code; `onNext` gives a refused operation's errors the reason (`extensions.originalError`, as
+   * Apollo over HTTP); `onPing` takes a re-authentication (`{ type: 'ping', payload: { type:
+   * 'azure-auth:reauthenticate', token } }`), answered in the pong's payload (`{ type:
+   * 'azure-auth:reauthenticated', expiresAt }`, or `{ type: 'exception', reason, message, ... }`).
    *
    * @example
    * ```ts
@@ -225,7 +236,15 @@ export class AzureWebSocketAuth {
       onPing: async (context, payload) => {
         const socket = socketOfGraphqlWs(context);
         if (!socket || payload?.type !== AZURE_REAUTHENTICATE_EVENT) return;
-        await this.reauthenticate(socket, payload, graphqlWsConnection(socket));
+        // graphql-ws answers a ping with its own payload: the answer takes the token's place there.
+        const answerIn = payload as Record<string, unknown>;
+        const token = answerIn.token;
+        for (const key of Object.keys(answerIn)) delete answerIn[key];
+        await this.reauthenticate(socket, { token }, graphqlWsConnection(socket), (answer) => Object.assign(answerIn, { type: answer.event, ...answer.data }));
+      },
+      onNext: (_context, _id, _payload, _args, result) => {
+        const errors = withRefusalExtensions(result.errors);
+        return errors && { ...result, errors };
       },
     };
   }
@@ -238,7 +257,7 @@ export class AzureWebSocketAuth {
     const connection = socketIoConnection(socket);
     this.watchExpiry(socket, session, connection);
     socket.on(AZURE_REAUTHENTICATE_EVENT, (data: unknown, ack?: unknown) => {
-      void this.reauthenticate(socket, data, connection, typeof ack === 'function' ? (ack as (answer: object) => void) : undefined);
+      void this.reauthenticate(socket, data, connection, typeof ack === 'function' ? (ack as (answer: WebSocketAnswer) => void) : undefined);
     });
     socket.on('disconnect', () => closeSession(socket));
   }
@@ -289,12 +308,12 @@ export class AzureWebSocketAuth {
   }
 
   /** Takes a fresh token of the same caller; a refused one leaves the connection as it was. */
-  private async reauthenticate(socket: object, data: unknown, connection: Connection, ack?: (answer: object) => void): Promise<void> {
+  private async reauthenticate(socket: object, data: unknown, connection: Connection, ack?: (answer: WebSocketAnswer) => void): Promise<void> {
     const session = sessionOf(socket);
     if (!session) return;
     const token = bareToken((data as { token?: unknown } | null | undefined)?.token);
     let principal: AzurePrincipal | undefined;
-    let answer: { event: string; data: object };
+    let answer: WebSocketAnswer;
     try {
       if (token === null) throw AzureAuthErrors.webSocketTokenMissing();
       principal = await this.verifier.verify(token);
