@@ -40,7 +40,7 @@ export {
   type WsSocketLike,
 } from './websocket/azure-websocket-auth.js';
 export type { WebSocketHandshake } from './websocket/handshake-token.js';
-export type { SerializedGraphqlError } from './graphql/refusal-extensions.js';
+export { azureAuthGraphqlErrors, type SerializedGraphqlError } from './graphql/refusal-extensions.js';
 
 export { AzureAuthError, type AzureAuthStatus } from './errors/azure-auth.error.js';
 export type { AzureAuthReason } from './errors/reason-codes.js';

@@ -20,10 +20,23 @@ export interface SerializedGraphqlError {
  * The errors of a GraphQL result, serialized, where a refusal of this module carries what Apollo
  * puts there over HTTP: `extensions.code` (`UNAUTHENTICATED`, `FORBIDDEN`, `SERVICE_UNAVAILABLE`)
  * and `extensions.originalError` (the refusal's JSON body, with its `reason`). `undefined` when
- * no error is a refusal, so the transport's own serialization stays.
- * @internal
+ * no error is a refusal, so the transport's own serialization stays. graphql-ws subscriptions get
+ * it from `AzureWebSocketAuth.graphqlWs()`; Mercurius from its `errorFormatter`.
+ *
+ * @example
+ * ```ts
+ * GraphQLModule.forRoot<MercuriusDriverConfig>({
+ *   driver: MercuriusDriver,
+ *   autoSchemaFile: true,
+ *   errorFormatter: (execution, context) => {
+ *     const answer = mercurius.defaultErrorFormatter(execution, context);
+ *     const errors = azureAuthGraphqlErrors(execution.errors);
+ *     return errors ? { ...answer, response: { ...answer.response, errors } } : answer;
+ *   },
+ * })
+ * ```
  */
-export function withRefusalExtensions(errors: readonly unknown[] | undefined): SerializedGraphqlError[] | undefined {
+export function azureAuthGraphqlErrors(errors: readonly unknown[] | undefined): SerializedGraphqlError[] | undefined {
   if (!errors?.some((error) => (error as GraphqlErrorLike)?.originalError instanceof AzureAuthException)) return undefined;
   return errors.map((error) => {
     const { originalError, toJSON } = error as GraphqlErrorLike;

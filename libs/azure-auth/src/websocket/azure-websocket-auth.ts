@@ -5,7 +5,7 @@ import { AzureAuthErrors } from '../errors/messages.js';
 import { authorize } from '../guards/authorize.js';
 import { authorityOf, type AzurePrincipal } from '../token/azure-principal.js';
 import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
-import { withRefusalExtensions, type SerializedGraphqlError } from '../graphql/refusal-extensions.js';
+import { azureAuthGraphqlErrors, type SerializedGraphqlError } from '../graphql/refusal-extensions.js';
 import { bareToken, handshakeToken, type WebSocketHandshake } from './handshake-token.js';
 import { closeSession, openSession, sessionOf, type WebSocketSession } from './websocket-session.js';
 import { loadWsException } from './ws-exception.js';
@@ -243,7 +243,7 @@ export class AzureWebSocketAuth {
         await this.reauthenticate(socket, { token }, graphqlWsConnection(socket), (answer) => Object.assign(answerIn, { type: answer.event, ...answer.data }));
       },
       onNext: (_context, _id, _payload, _args, result) => {
-        const errors = withRefusalExtensions(result.errors);
+        const errors = azureAuthGraphqlErrors(result.errors);
         return errors && { ...result, errors };
       },
     };
