@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { AZURE_REAUTHENTICATE_EVENT, AZURE_REAUTHENTICATED_EVENT, AzureAuthModule, AzureWebSocketAuth } from 'nestjs-azure-auth';
+import { AZURE_REAUTHENTICATE_EVENT, AZURE_REAUTHENTICATED_EVENT, AzureAuthModule } from 'nestjs-azure-auth';
 import { EntraEmulator } from 'nestjs-azure-auth/testing';
 import { emulatorOptions } from './support/test-app.js';
 import {
@@ -41,7 +41,7 @@ describe.each(WEBSOCKET_KINDS)('WebSocket gateway over %s', (kind: WebSocketKind
     return startWebSocketApp(kind, {
       // No clock tolerance: a short-lived token's connection closes at its exp.
       imports: [AzureAuthModule.forRoot(emulatorOptions(entra, { clockToleranceSeconds: 0 }))],
-      providers: [AzureWebSocketAuth, kind === 'ws' ? WsProbeGateway : SocketIoProbeGateway],
+      providers: [kind === 'ws' ? WsProbeGateway : SocketIoProbeGateway],
     });
   };
   const connect = (token?: string, placement?: ConstructorParameters<typeof TestClient>[3], target = url) => {

@@ -66,15 +66,12 @@ export class TodoSubscriptionsResolver {
 
 /** An Apollo app whose graphql-ws subscriptions are authenticated by AzureWebSocketAuth. */
 export async function startApolloSubscriptionsApp(auth: DynamicModule): Promise<{ app: INestApplication; url: string }> {
-  @Module({ imports: [auth], providers: [AzureWebSocketAuth], exports: [AzureWebSocketAuth, auth] })
-  class WebSocketAuthModule {}
-
   @Module({
     imports: [
-      WebSocketAuthModule,
+      auth,
       GraphQLModule.forRootAsync<ApolloDriverConfig>({
         driver: ApolloDriver,
-        imports: [WebSocketAuthModule],
+        imports: [auth],
         inject: [AzureWebSocketAuth],
         useFactory: (webSocketAuth: AzureWebSocketAuth) => ({
           autoSchemaFile: true,

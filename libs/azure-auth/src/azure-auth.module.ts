@@ -11,6 +11,7 @@ import { AzureAuthRefusals } from './errors/azure-auth-refusals.js';
 import { KeySource } from './keys/key-source.js';
 import { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
 import { AzureTokenVerifier } from './token/azure-token-verifier.js';
+import { AzureWebSocketAuth } from './websocket/azure-websocket-auth.js';
 
 /**
  * Verifies Microsoft Entra ID access tokens. Register once with `forRoot` (or `forRootAsync`),
@@ -40,8 +41,9 @@ import { AzureTokenVerifier } from './token/azure-token-verifier.js';
     AzurePassportAuthGuard,
     AzurePermissionsGuard,
     GraphqlFieldResolverCheck,
+    AzureWebSocketAuth,
   ],
-  exports: [AZURE_AUTH_OPTIONS, KeySource, AzureTokenVerifier, AzureAdStrategy, AzureAuthRefusals, AzureAuthGuard, AzurePassportAuthGuard, AzurePermissionsGuard],
+  exports: [AZURE_AUTH_OPTIONS, KeySource, AzureTokenVerifier, AzureAdStrategy, AzureAuthRefusals, AzureAuthGuard, AzurePassportAuthGuard, AzurePermissionsGuard, AzureWebSocketAuth],
 })
 export class AzureAuthModule extends AzureAuthConfigurableModule {}
 

@@ -210,7 +210,7 @@ export class AzureWebSocketAuth {
    * ```ts
    * GraphQLModule.forRootAsync<ApolloDriverConfig>({
    *   driver: ApolloDriver,
-   *   imports: [WebSocketAuthModule],
+   *   imports: [AzureAuthModule.forRoot(azureAuthOptions)],
    *   inject: [AzureWebSocketAuth],
    *   useFactory: (webSocketAuth: AzureWebSocketAuth) => ({
    *     autoSchemaFile: true,
