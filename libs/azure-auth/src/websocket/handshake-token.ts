@@ -32,7 +32,12 @@ function subprotocolToken(header: string | string[] | undefined): string | null 
 function queryToken(handshake: WebSocketHandshake): string | null {
   if (handshake.query) return bareToken(handshake.query[QUERY_PARAMETER]);
   if (!handshake.url) return null;
-  return bareToken(new URL(handshake.url, 'http://localhost').searchParams.get(QUERY_PARAMETER));
+  try {
+    return bareToken(new URL(handshake.url, 'http://localhost').searchParams.get(QUERY_PARAMETER));
+  } catch {
+    // A request target no URL parser accepts carries no token.
+    return null;
+  }
 }
 
 /**
