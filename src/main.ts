@@ -1,11 +1,18 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
-import { Logger, type INestApplication } from '@nestjs/common';
+import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DEFAULT_AUTHORITY_HOST } from 'nestjs-azure-auth';
 import { setupAzureAuthSwagger } from 'nestjs-azure-auth/swagger';
 import { AppModule, type AppModuleOptions } from './app.module.js';
-import { DEV_MODE_ALLOW_NETWORK, devModeBeyondLoopbackError, parseAppConfig, startupErrorMessage, type AppConfig } from './config/app-config.js';
+import {
+  DEV_MODE_ALLOW_NETWORK,
+  devModeBeyondLoopbackError,
+  parseAppConfig,
+  startupErrorMessage,
+  type AppConfig,
+  type HttpAdapterName,
+} from './config/app-config.js';
 import { isLoopback } from './config/loopback.js';
 import type { DevMode } from './dev/dev-mode.js';
 import { loopbackOnly } from './dev/loopback-only.js';
@@ -27,6 +34,14 @@ function boundAddress(app: INestApplication): AddressInfo {
   return (app.getHttpServer() as { address(): AddressInfo }).address();
 }
 
+/** The app on the adapter HTTP_ADAPTER names; Fastify's is imported only when chosen. */
+async function createApp(module: DynamicModule, httpAdapter: HttpAdapterName): Promise<INestApplication> {
+  // Without abortOnError: false, Nest would abort() the process on a bad option instead of letting us explain it.
+  if (httpAdapter === 'express') return NestFactory.create(module, { abortOnError: false });
+  const { FastifyAdapter } = await import('@nestjs/platform-fastify');
+  return NestFactory.create(module, new FastifyAdapter(), { abortOnError: false });
+}
+
 async function start(config: AppConfig): Promise<void> {
   let dev: DevMode | undefined;
   let options: AppModuleOptions;
@@ -41,8 +56,7 @@ async function start(config: AppConfig): Promise<void> {
   let app: INestApplication | undefined;
   let bound: AddressInfo;
   try {
-    // Without abortOnError: false, Nest would abort() the process on a bad option instead of letting us explain it.
-    app = await NestFactory.create(AppModule.register(options), { abortOnError: false });
+    app = await createApp(AppModule.register(options), config.httpAdapter);
     app.enableShutdownHooks();
     // Registered before Swagger's routes, so it runs first.
     if (dev) app.use(loopbackOnly(DOCS_PATH));
@@ -52,10 +66,13 @@ async function start(config: AppConfig): Promise<void> {
       path: DOCS_PATH,
       // Swagger UI's own app registration (SPA platform, redirect URI {origin}/docs/oauth2-redirect.html);
       // dev mode signs in as the emulator's own client unless one is given (the emulator then knows it too).
+      // It signs in where the module's tokens come from: the tenant, or AZURE_AUTHORITY (a B2C policy, External ID).
       swaggerClientId: config.swaggerClientId ?? dev?.swaggerClientId,
       scopes: { 'Todolist.Read': 'Read your task list', 'Todolist.ReadWrite': 'Read and change your task list' },
     });
-    await (config.host === undefined ? app.listen(config.port) : app.listen(config.port, config.host));
+    // Fastify alone would bind localhost when no host is given: a deployed API listens on every interface.
+    const host = config.host ?? (config.httpAdapter === 'fastify' ? '0.0.0.0' : undefined);
+    await (host === undefined ? app.listen(config.port) : app.listen(config.port, host));
     bound = boundAddress(app);
     // A loopback name (localhost) binds whatever it resolves to: check what was bound before any token is printed.
     if (config.mode === 'dev' && !config.allowNetwork && !isLoopback(bound.address)) {
@@ -78,9 +95,13 @@ async function start(config: AppConfig): Promise<void> {
     // Not a log line: the block is meant to be copied, so it carries no logger prefix.
     process.stdout.write(dev.examples(url, `${url}/${DOCS_PATH}`));
   } else {
-    const { tenantId, clientId, authorityHost, allowedTenants } = options.auth;
+    const { tenantId, clientId, authorityHost, allowedTenants, authority } = options.auth;
     const tenants = allowedTenants ? ` (trusted tenants: ${allowedTenants.join(', ')})` : '';
-    logger.log(`Accepting Entra access tokens of tenant ${tenantId}${tenants} for API ${clientId} from ${authorityHost ?? DEFAULT_AUTHORITY_HOST}`);
+    logger.log(
+      authority === undefined
+        ? `Accepting Entra access tokens of tenant ${tenantId}${tenants} for API ${clientId} from ${authorityHost ?? DEFAULT_AUTHORITY_HOST}`
+        : `Accepting access tokens of authority ${authority} for API ${clientId}`,
+    );
   }
   logger.log(`Listening on ${httpUrl(bound.address, bound.port)}${wildcard ? ` (${wildcard.reach}; from this machine: ${url})` : ''}`);
 }

@@ -246,14 +246,14 @@ describe('dev mode with HOST=localhost', () => {
   });
 });
 
-describe(`dev mode with ${OPT_IN}=1 and HOST=0.0.0.0`, () => {
+describe.each(['express', 'fastify'])(`dev mode on %s with ${OPT_IN}=1 and HOST=0.0.0.0`, (adapter) => {
   let app: SampleApp;
   const beyondLoopback = addressBeyondLoopback();
   const itBeyondLoopback = beyondLoopback === undefined ? it.skip : it;
 
   beforeAll(async () => {
     await ensureSampleAppBuilt();
-    app = await startSampleApp({ HOST: '0.0.0.0', [OPT_IN]: '1', PORT: '0' });
+    app = await startSampleApp({ HOST: '0.0.0.0', [OPT_IN]: '1', HTTP_ADAPTER: adapter, PORT: '0' });
   }, BUILD_TIMEOUT_MS);
   afterAll(async () => {
     await app?.stop();
@@ -282,7 +282,19 @@ describe(`dev mode with ${OPT_IN}=1 and HOST=0.0.0.0`, () => {
     );
 
     // Every spelling a router would still take for the document, Swagger UI or its init script.
-    for (const path of ['/docs-json', '/docs-yaml', '/docs', '/docs/', '/docs/swagger-ui-init.js', '/DOCS-JSON', '//docs-json', '/%64ocs-json', '/docs-json?x=1']) {
+    for (const path of [
+      '/docs-json',
+      '/docs-yaml',
+      '/docs',
+      '/docs/',
+      '/docs/swagger-ui-init.js',
+      '/docs/oauth2-redirect.html',
+      '/docs/swagger-ui-bundle.js',
+      '/DOCS-JSON',
+      '//docs-json',
+      '/%64ocs-json',
+      '/docs-json?x=1',
+    ]) {
       const answer = await fromNetwork(path);
       const body = await answer.text();
       expect({ path, status: answer.status }).toEqual({ path, status: 404 });

@@ -1,4 +1,4 @@
-import { ENTRA_EMULATOR_DEFAULTS, decodeJwtUnverified } from 'nestjs-azure-auth/testing';
+import { ENTRA_EMULATOR_DEFAULTS, EntraEmulator, decodeJwtUnverified } from 'nestjs-azure-auth/testing';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openOnMachineOnly } from './support/chromium.js';
 import { BUILD_TIMEOUT_MS, ensureSampleAppBuilt, startSampleApp, stopAllSampleApps, type SampleApp } from './support/sample-app-process.js';
@@ -9,16 +9,80 @@ const BROWSER_START_MS = 60_000;
 const emulatorEndpoint = (endpoint: 'authorize' | 'token') =>
   new RegExp(`^http://127\\.0\\.0\\.1:\\d+/${ENTRA_EMULATOR_DEFAULTS.tenantId}/oauth2/v2\\.0/${endpoint}(\\?|$)`);
 
-describe('Swagger UI of the sample app in dev mode (npm start without AZURE_* variables), in headless Chromium', () => {
+/** The built sample app on one HTTP adapter, and where its Swagger UI must sign in. */
+interface SwaggerUiCase {
+  readonly name: string;
+  /** Starts what the app needs besides itself, and gives its environment. */
+  environment(): Promise<Record<string, string>>;
+  readonly clientId: string;
+  /** The authorize and token endpoints Swagger UI must use. */
+  endpoint(kind: 'authorize' | 'token'): RegExp;
+  /** Claims the token Swagger UI obtained must carry. */
+  claims(): Record<string, unknown>;
+  /** A line the app prints on start, for an app at `url`. */
+  startupLine(url: string): string;
+  stop(): Promise<void>;
+}
+
+const exactly = (url: string) => new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\?|$)`);
+
+function devMode(): SwaggerUiCase {
+  return {
+    name: 'in dev mode (npm start without AZURE_* variables)',
+    environment: async () => ({}),
+    // Dev mode fills in the emulator's client: nothing to type.
+    clientId: ENTRA_EMULATOR_DEFAULTS.clientAppId,
+    endpoint: emulatorEndpoint,
+    claims: () => ({
+      aud: ENTRA_EMULATOR_DEFAULTS.clientId,
+      tid: ENTRA_EMULATOR_DEFAULTS.tenantId,
+      azp: ENTRA_EMULATOR_DEFAULTS.clientAppId,
+      oid: ENTRA_EMULATOR_DEFAULTS.userObjectId,
+      scp: 'Todolist.Read Todolist.ReadWrite',
+    }),
+    startupLine: (url) => `# Swagger UI: ${url}/docs `,
+    stop: async () => undefined,
+  };
+}
+
+/** AZURE_AUTHORITY set to an External ID authority of an emulator this suite runs (its own client signs in). */
+function externalIdAuthority(): SwaggerUiCase {
+  let entra: EntraEmulator | undefined;
+  const started = () => {
+    if (entra === undefined) throw new Error('the emulator has not started');
+    return entra;
+  };
+  return {
+    name: 'with AZURE_AUTHORITY set to an External ID authority',
+    environment: async () => {
+      entra = await EntraEmulator.start({ v2IssuerTemplate: 'https://{tenantid}.ciamlogin.com/{tenantid}/v2.0' });
+      return {
+        AZURE_AUTHORITY: `${entra.authorityHost}/${entra.tenantId}/v2.0`,
+        AZURE_CLIENT_ID: entra.clientId,
+        AZURE_SWAGGER_CLIENT_ID: entra.clientAppId,
+        HOST: '127.0.0.1',
+      };
+    },
+    clientId: ENTRA_EMULATOR_DEFAULTS.clientAppId,
+    endpoint: (kind) => exactly(kind === 'authorize' ? started().authorizationEndpoint() : started().tokenEndpoint()),
+    claims: () => ({ iss: started().v2Issuer(), aud: started().clientId, azp: started().clientAppId, scp: 'Todolist.Read Todolist.ReadWrite' }),
+    startupLine: () => `Accepting access tokens of authority ${started().authorityHost}/${started().tenantId}/v2.0 for API ${started().clientId}`,
+    stop: async () => entra?.stop(),
+  };
+}
+
+const CASES = (['express', 'fastify'] as const).flatMap((adapter) => [devMode(), externalIdAuthority()].map((uiCase) => [adapter, uiCase.name, uiCase] as const));
+
+describe.each(CASES)('Swagger UI of the sample app on %s %s, in headless Chromium', (adapter, _name, uiCase) => {
   let app: SampleApp;
   let browser: Browser;
   let page: Page;
-  /** Requests the browser tried to send off this machine: dev mode must need no network at all. */
+  /** Requests the browser tried to send off this machine: the app and the emulator need no network at all. */
   const offMachine: string[] = [];
 
   beforeAll(async () => {
     await ensureSampleAppBuilt();
-    app = await startSampleApp({ PORT: '0' });
+    app = await startSampleApp({ ...(await uiCase.environment()), HTTP_ADAPTER: adapter, PORT: '0' });
     browser = await launchChromium();
     page = await openOnMachineOnly(browser, `${app.url}/docs`, offMachine);
   }, BUILD_TIMEOUT_MS + BROWSER_START_MS);
@@ -26,13 +90,14 @@ describe('Swagger UI of the sample app in dev mode (npm start without AZURE_* va
     await browser?.close();
     await app?.stop();
     await stopAllSampleApps();
+    await uiCase.stop();
   });
 
   const operation = (method: string, path: string) =>
     page.locator(`.opblock.opblock-${method}`, { has: page.locator(`.opblock-summary-path[data-path="${path}"]`) });
 
-  it('says where Swagger UI is, on a comment line of the dev-mode output', () => {
-    expect(app.output()).toContain(`# Swagger UI: ${app.url}/docs `);
+  it('prints on start what it trusts (in dev mode, where Swagger UI is, on a comment line)', () => {
+    expect(app.output()).toContain(uiCase.startupLine(app.url));
   });
 
   it('shows the Authorize button', async () => {
@@ -54,19 +119,17 @@ describe('Swagger UI of the sample app in dev mode (npm start without AZURE_* va
     await expect(operation('get', '/health').locator('.authorization__btn').count()).resolves.toBe(0);
   });
 
-  it("signs in through the app's own emulator with Authorize, then Try it out on GET /api/todolist answers 200", async () => {
+  it('signs in with Authorize at the endpoints of the authority the app trusts, then Try it out on GET /api/todolist answers 200', async () => {
     await page.locator('.swagger-ui .auth-wrapper button.authorize').click();
     const dialog = page.locator('.dialog-ux .modal-ux');
     await dialog.waitFor();
-    // Dev mode fills in the emulator's client: nothing to type.
-    await expect(dialog.locator('input[data-name="clientId"]').inputValue()).resolves.toBe(ENTRA_EMULATOR_DEFAULTS.clientAppId);
-    await expect(dialog.textContent()).resolves.toMatch(/http:\/\/127\.0\.0\.1:\d+\/[\w-]+\/oauth2\/v2\.0\/authorize/);
+    await expect(dialog.locator('input[data-name="clientId"]').inputValue()).resolves.toBe(uiCase.clientId);
 
     const signInPage = page.waitForEvent('popup');
-    const authorizeRequest = page.context().waitForEvent('request', (request) => emulatorEndpoint('authorize').test(request.url()));
+    const authorizeRequest = page.context().waitForEvent('request', (request) => uiCase.endpoint('authorize').test(request.url()));
     const tokenResponse = page
       .context()
-      .waitForEvent('response', (response) => emulatorEndpoint('token').test(response.url()) && response.request().method() === 'POST');
+      .waitForEvent('response', (response) => uiCase.endpoint('token').test(response.url()) && response.request().method() === 'POST');
     await dialog.locator('button.authorize').click();
     const window = await signInPage;
     // The emulator signs in without a page: the popup lands on the redirect page, which closes itself.
@@ -78,7 +141,7 @@ describe('Swagger UI of the sample app in dev mode (npm start without AZURE_* va
     const authorize = Object.fromEntries(new URL((await authorizeRequest).url()).searchParams);
     expect(authorize).toMatchObject({
       response_type: 'code',
-      client_id: ENTRA_EMULATOR_DEFAULTS.clientAppId,
+      client_id: uiCase.clientId,
       redirect_uri: `${app.url}/docs/oauth2-redirect.html`,
       code_challenge_method: 'S256',
     });
@@ -92,13 +155,7 @@ describe('Swagger UI of the sample app in dev mode (npm start without AZURE_* va
     const sent = page.waitForRequest((request) => request.url() === `${app.url}/api/todolist` && request.method() === 'GET');
     await block.locator('button.execute').click();
     const authorization = (await sent).headers().authorization ?? '';
-    expect(decodeJwtUnverified(authorization.replace(/^Bearer /, '')).payload).toMatchObject({
-      aud: ENTRA_EMULATOR_DEFAULTS.clientId,
-      tid: ENTRA_EMULATOR_DEFAULTS.tenantId,
-      azp: ENTRA_EMULATOR_DEFAULTS.clientAppId,
-      oid: ENTRA_EMULATOR_DEFAULTS.userObjectId,
-      scp: 'Todolist.Read Todolist.ReadWrite',
-    });
+    expect(decodeJwtUnverified(authorization.replace(/^Bearer /, '')).payload).toMatchObject(uiCase.claims());
     const status = block.locator('.live-responses-table .response td.response-col_status');
     await status.waitFor();
     await expect(status.textContent()).resolves.toMatch(/^200/);
@@ -108,3 +165,4 @@ describe('Swagger UI of the sample app in dev mode (npm start without AZURE_* va
     expect(offMachine).toEqual([]);
   });
 });
+

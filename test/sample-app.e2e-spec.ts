@@ -344,6 +344,21 @@ describe('the built sample app refuses a half or wrong configuration', () => {
       /option "authorityHost" must use https:\/\/.*\(environment variable AZURE_AUTHORITY_HOST\)/,
     ],
     [
+      'AZURE_AUTHORITY together with AZURE_TENANT_ID',
+      { AZURE_AUTHORITY: `https://contoso.ciamlogin.com/${TENANT}/v2.0`, AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT },
+      /AZURE_AUTHORITY and AZURE_TENANT_ID are both set: .*Set one form only/,
+    ],
+    [
+      'a B2C AZURE_AUTHORITY that names no policy',
+      { AZURE_AUTHORITY: 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/v2.0', AZURE_CLIENT_ID: CLIENT },
+      /AZURE_AUTHORITY "https:\/\/contoso\.b2clogin\.com\/contoso\.onmicrosoft\.com\/v2\.0" is an Azure AD B2C authority without a policy/,
+    ],
+    [
+      'an http:// AZURE_AUTHORITY that is not loopback',
+      { AZURE_AUTHORITY: `http://contoso.ciamlogin.com/${TENANT}/v2.0`, AZURE_CLIENT_ID: CLIENT },
+      /option "authority" must use https:\/\/.*\(environment variable AZURE_AUTHORITY\)/,
+    ],
+    [
       'a Swagger UI client id that is not a GUID',
       { AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_SWAGGER_CLIENT_ID: 'swagger-ui' },
       /option "swaggerClientId" must be .*GUID.*\(environment variable AZURE_SWAGGER_CLIENT_ID\)/,

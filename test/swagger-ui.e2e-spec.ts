@@ -1,10 +1,30 @@
 import type { INestApplication } from '@nestjs/common';
-import { EntraEmulator, decodeJwtUnverified } from 'nestjs-azure-auth/testing';
+import type { AzureAuthModuleOptions } from 'nestjs-azure-auth';
+import { EntraEmulator, decodeJwtUnverified, type EntraEmulatorOptions } from 'nestjs-azure-auth/testing';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openOnMachineOnly } from './support/chromium.js';
 import { SWAGGER_CLIENT_ID, startDocumentedApp } from './support/documented-app.js';
+import { emulatorOptions } from './support/test-app.js';
 
-describe('Swagger UI in headless Chromium', () => {
+/** Where the module's tokens come from; Swagger UI must sign in there. */
+interface Authority {
+  readonly name: string;
+  readonly emulator: EntraEmulatorOptions;
+  auth(entra: EntraEmulator): AzureAuthModuleOptions;
+}
+
+const AUTHORITIES: Authority[] = [
+  { name: 'a tenant (tenantId + authorityHost)', emulator: {}, auth: (entra) => emulatorOptions(entra) },
+  {
+    name: 'an External ID authority',
+    emulator: { v2IssuerTemplate: 'https://{tenantid}.ciamlogin.com/{tenantid}/v2.0' },
+    auth: (entra) => ({ authority: `${entra.authorityHost}/${entra.tenantId}/v2.0`, clientId: entra.clientId, warmUp: false }),
+  },
+];
+
+// Express only: a Jest worker cannot load @fastify/static (see documented-app.ts); dev-swagger-ui
+// drives Swagger UI of the built sample app on Fastify.
+describe.each(AUTHORITIES.map((authority) => [authority.name, authority] as const))('Swagger UI in headless Chromium, the module trusting %s', (_name, authority) => {
   let entra: EntraEmulator;
   let app: INestApplication;
   let url: string;
@@ -15,8 +35,8 @@ describe('Swagger UI in headless Chromium', () => {
 
   beforeAll(async () => {
     // Swagger UI signs in as its own SPA registration, which the emulator must be told about.
-    entra = await EntraEmulator.start({ signInClientIds: [SWAGGER_CLIENT_ID] });
-    ({ app, url } = await startDocumentedApp('express', entra));
+    entra = await EntraEmulator.start({ ...authority.emulator, signInClientIds: [SWAGGER_CLIENT_ID] });
+    ({ app, url } = await startDocumentedApp('express', entra, authority.auth(entra)));
     browser = await launchChromium();
     page = await openOnMachineOnly(browser, `${url}/docs`, offMachine);
   }, 60_000);
@@ -114,6 +134,7 @@ describe('Swagger UI in headless Chromium', () => {
     expect(authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
     // Issued by the emulator's token endpoint to Swagger UI's client, for the scopes ticked in the dialog.
     expect(decodeJwtUnverified(authorization.slice('Bearer '.length)).payload).toMatchObject({
+      iss: entra.v2Issuer(),
       aud: entra.clientId,
       azp: SWAGGER_CLIENT_ID,
       scp: 'Todolist.Read Todolist.ReadWrite',

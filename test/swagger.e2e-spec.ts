@@ -3,6 +3,9 @@ import { EntraEmulator } from 'nestjs-azure-auth/testing';
 import { SWAGGER_CLIENT_ID, startDocumentedApp } from './support/documented-app.js';
 import { ADAPTERS, call } from './support/test-app.js';
 
+const SIGN_UP = 'B2C_1_signupsignin';
+const PROFILE = 'B2C_1_profile';
+
 describe.each(ADAPTERS)('OpenAPI document over %s', (adapter) => {
   let entra: EntraEmulator;
   let app: INestApplication;
@@ -75,8 +78,9 @@ describe.each(ADAPTERS)('OpenAPI document over %s', (adapter) => {
     expect(outsider.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"/);
   });
 
+  // On Fastify in a Jest worker Swagger UI cannot be served (see documented-app.ts); dev-swagger-ui serves it from the built app.
   if (adapter === 'express') {
-    it("serves Swagger UI with its own assets and the OAuth settings: Swagger's client id, PKCE, the API's scopes", async () => {
+    it("serves Swagger UI with its own assets   and the OAuth settings: Swagger's client id, PKCE, the API's scopes", async () => {
       const page = await call(`${url}/docs`);
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);
@@ -95,4 +99,55 @@ describe.each(ADAPTERS)('OpenAPI document over %s', (adapter) => {
       });
     });
   }
+});
+
+/** A module configured by an authority URL, and the metadata document whose endpoints Swagger UI must use. */
+const AUTHORITY_KINDS = [
+  {
+    name: 'a B2C authority with {policy} and policies (the first one)',
+    emulator: {},
+    auth: (entra: EntraEmulator) => ({ authority: entra.b2cAuthority(), policies: [SIGN_UP, PROFILE] }),
+    metadata: (entra: EntraEmulator) => `${entra.b2cAuthority(SIGN_UP)}/.well-known/openid-configuration`,
+  },
+  {
+    name: 'a B2C policy in the authority',
+    emulator: {},
+    auth: (entra: EntraEmulator) => ({ authority: entra.b2cAuthority(PROFILE) }),
+    metadata: (entra: EntraEmulator) => `${entra.b2cAuthority(PROFILE)}/.well-known/openid-configuration`,
+  },
+  {
+    name: 'an External ID authority',
+    emulator: { v2IssuerTemplate: 'https://{tenantid}.ciamlogin.com/{tenantid}/v2.0' },
+    auth: (entra: EntraEmulator) => ({ authority: `${entra.authorityHost}/${entra.tenantId}/v2.0` }),
+    metadata: (entra: EntraEmulator) => entra.v2MetadataUrl(),
+  },
+];
+const AUTHORITY_CASES = ADAPTERS.flatMap((adapter) => AUTHORITY_KINDS.map((kind) => [adapter, kind.name, kind] as const));
+
+describe.each(AUTHORITY_CASES)('OpenAPI document over %s of an API whose module has %s', (adapter, _name, kind) => {
+  let entra: EntraEmulator;
+  let app: INestApplication;
+  let url: string;
+
+  beforeAll(async () => {
+    entra = await EntraEmulator.start(kind.emulator);
+    ({ app, url } = await startDocumentedApp(adapter, entra, { ...kind.auth(entra), clientId: entra.clientId, warmUp: false }));
+  });
+  afterAll(async () => {
+    await app?.close();
+    await entra?.stop();
+  });
+
+  it("signs in at the endpoints the authority's own metadata names, with scopes of the API", async () => {
+    const metadata = await call(kind.metadata(entra));
+    expect(metadata.status).toBe(200);
+    const document = await call(`${url}/docs-json`);
+    const flow = document.body.components.securitySchemes['azure-ad'].flows.authorizationCode;
+    // B2C compares policy names without case, and its metadata writes them in lower case.
+    expect({ authorizationUrl: flow.authorizationUrl.toLowerCase(), tokenUrl: flow.tokenUrl.toLowerCase() }).toEqual({
+      authorizationUrl: metadata.body.authorization_endpoint.toLowerCase(),
+      tokenUrl: metadata.body.token_endpoint.toLowerCase(),
+    });
+    expect(Object.keys(flow.scopes)).toEqual([`api://${entra.clientId}/Todolist.Read`, `api://${entra.clientId}/Todolist.ReadWrite`]);
+  });
 });

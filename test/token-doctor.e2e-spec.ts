@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { EntraEmulator } from 'nestjs-azure-auth/testing';
 import { buildLibrary, cleanEnv, LIB_DIR, runProcess, type ProcessResult } from './support/packaging/build-library.js';
 
-const DOCTOR = join(LIB_DIR, 'dist', 'cli', 'main.js');
+const DOCTOR = join(LIB_DIR, 'dist', 'esm', 'cli', 'main.js');
 const OTHER_TENANT = '0b3d7a1c-9e2f-4d6b-8a5c-1f2e3d4c5b6a';
 const GRAPH = '00000003-0000-0000-c000-000000000000';
 

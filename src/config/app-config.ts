@@ -6,14 +6,16 @@ import { isLoopback } from './loopback.js';
 export type AppEnvironment = Readonly<Record<string, string | undefined>>;
 
 /** The module options the sample takes from the environment. */
-export type AzureAuthEnvironmentOptions = Pick<AzureAuthModuleOptions, 'tenantId' | 'clientId' | 'authorityHost' | 'allowedTenants'>;
+export type AzureAuthEnvironmentOptions = Pick<AzureAuthModuleOptions, 'tenantId' | 'clientId' | 'authorityHost' | 'allowedTenants' | 'authority'>;
 
-/** Both AZURE_TENANT_ID and AZURE_CLIENT_ID are set: tokens come from a real Entra authority. */
+/** AZURE_CLIENT_ID and either AZURE_TENANT_ID or AZURE_AUTHORITY are set: tokens come from a real Entra authority. */
 export interface AzureModeConfig {
   readonly mode: 'azure';
   readonly auth: AzureAuthEnvironmentOptions;
   /** Swagger UI's own (SPA) app registration, from AZURE_SWAGGER_CLIENT_ID. */
   readonly swaggerClientId: string | undefined;
+  /** HTTP_ADAPTER. */
+  readonly httpAdapter: HttpAdapterName;
   readonly port: number;
   /** Interface to bind; `undefined` binds every interface, as a deployed API needs. */
   readonly host: string | undefined;
@@ -23,6 +25,8 @@ export interface AzureModeConfig {
 export interface DevModeConfig {
   readonly mode: 'dev';
   readonly swaggerClientId: string | undefined;
+  /** HTTP_ADAPTER. */
+  readonly httpAdapter: HttpAdapterName;
   readonly port: number;
   /** A loopback interface, unless {@link allowNetwork}. */
   readonly host: string;
@@ -31,6 +35,9 @@ export interface DevModeConfig {
 }
 
 export type AppConfig = AzureModeConfig | DevModeConfig;
+
+/** Nest's HTTP adapters the sample runs on: `@nestjs/platform-express` (the default) or `@nestjs/platform-fastify`. */
+export type HttpAdapterName = 'express' | 'fastify';
 
 /** A configuration the app refuses to start with; the message names the variable to fix. */
 export class AppConfigError extends Error {
@@ -48,6 +55,7 @@ const OPTION_VARIABLES: Readonly<Record<string, string>> = {
   tenantId: 'AZURE_TENANT_ID',
   clientId: 'AZURE_CLIENT_ID',
   authorityHost: 'AZURE_AUTHORITY_HOST',
+  authority: 'AZURE_AUTHORITY',
   allowedTenants: 'AZURE_ALLOWED_TENANTS',
   swaggerClientId: 'AZURE_SWAGGER_CLIENT_ID',
 };
@@ -78,6 +86,15 @@ function parseList(raw: string | undefined): string[] | undefined {
   return entries?.length ? entries : undefined;
 }
 
+function parseHttpAdapter(env: AppEnvironment): HttpAdapterName {
+  const raw = read(env, 'HTTP_ADAPTER');
+  if (raw === undefined) return 'express';
+  if (raw !== 'express' && raw !== 'fastify') {
+    throw new AppConfigError(`HTTP_ADAPTER must be express (the default) or fastify, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
 function parseAllowNetwork(env: AppEnvironment): boolean {
   const raw = read(env, DEV_MODE_ALLOW_NETWORK);
   if (raw !== undefined && raw !== '1') {
@@ -99,6 +116,59 @@ export function devModeBeyondLoopbackError(where: string): AppConfigError {
   );
 }
 
+/** B2C names each user flow or custom policy `B2C_1_…` / `B2C_1A_…`: one path segment of its authority. */
+const B2C_POLICY_SEGMENT = /^b2c_1a?_/i;
+
+/**
+ * What the sample refuses in an `AZURE_AUTHORITY` before the module sees it: it takes one
+ * authority URL, so a B2C authority must name its one policy, and the authority is not its
+ * metadata URL. Whether the value is a URL, and an https:// one, is `AzureAuthModule`'s to check
+ * (option `authority`).
+ */
+function authorityProblem(authority: string): string | undefined {
+  if (/\{policy\}|%7Bpolicy%7D/i.test(authority)) {
+    return 'AZURE_AUTHORITY holds {policy}: the sample takes one B2C policy (user flow), so write its name there, e.g. https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signupsignin/v2.0';
+  }
+  let url: URL;
+  try {
+    url = new URL(authority);
+  } catch {
+    return undefined;
+  }
+  if (/\/\.well-known\/openid-configuration\/?$/i.test(url.pathname)) {
+    return `AZURE_AUTHORITY ${JSON.stringify(authority)} is a metadata URL: give the authority itself, without /.well-known/openid-configuration (the module reads the metadata there)`;
+  }
+  if (url.hostname.toLowerCase().endsWith('.b2clogin.com') && !url.pathname.split('/').some((segment) => B2C_POLICY_SEGMENT.test(segment))) {
+    return (
+      `AZURE_AUTHORITY ${JSON.stringify(authority)} is an Azure AD B2C authority without a policy: B2C publishes metadata and keys per policy (user flow), ` +
+      'so name it in the URL, e.g. https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signupsignin/v2.0'
+    );
+  }
+  return undefined;
+}
+
+/** `AZURE_AUTHORITY` (B2C, External ID, a custom domain) with `AZURE_CLIENT_ID`, in place of `AZURE_TENANT_ID` + `AZURE_AUTHORITY_HOST`. */
+function authorityOptions(env: AppEnvironment, authority: string, clientId: string | undefined): AzureAuthEnvironmentOptions {
+  const otherForm = [OPTION_VARIABLES.tenantId, OPTION_VARIABLES.authorityHost].filter((name) => read(env, name) !== undefined);
+  if (otherForm.length > 0) {
+    throw new AppConfigError(
+      `AZURE_AUTHORITY and ${otherForm.join(' and ')} are both set: AZURE_AUTHORITY is the whole authority URL (Azure AD B2C, External ID, a custom domain) ` +
+        'and replaces AZURE_TENANT_ID + AZURE_AUTHORITY_HOST. Set one form only',
+    );
+  }
+  if (read(env, OPTION_VARIABLES.allowedTenants) !== undefined) {
+    throw new AppConfigError('AZURE_ALLOWED_TENANTS is set with AZURE_AUTHORITY: it lists the tenants of a multi-tenant AZURE_TENANT_ID (common / organizations), and an authority URL names one tenant. Unset it');
+  }
+  if (clientId === undefined) {
+    throw new AppConfigError(
+      "AZURE_CLIENT_ID is missing: AZURE_AUTHORITY is set, so also set AZURE_CLIENT_ID to the API's application (client) id, or unset AZURE_AUTHORITY to run in dev mode with a local Entra emulator",
+    );
+  }
+  const problem = authorityProblem(authority);
+  if (problem !== undefined) throw new AppConfigError(problem);
+  return { authority, clientId };
+}
+
 /**
  * Reads the sample's configuration from environment variables named as in the Azure SDKs. Pure:
  * it only reads `env`, and throws {@link AppConfigError} with a message naming the variable at fault.
@@ -107,23 +177,31 @@ export function devModeBeyondLoopbackError(where: string): AppConfigError {
  * ({@link startupErrorMessage} adds the variable).
  *
  * - `AZURE_TENANT_ID` and `AZURE_CLIENT_ID` both set: validate tokens of that tenant for that API.
- * - neither set: dev mode (never when `NODE_ENV` is `production`), on loopback only unless
+ * - `AZURE_AUTHORITY` and `AZURE_CLIENT_ID`: validate tokens of that authority (a B2C policy,
+ *   External ID, a custom domain); refused together with `AZURE_TENANT_ID` or `AZURE_AUTHORITY_HOST`.
+ * - none of them set: dev mode (never when `NODE_ENV` is `production`), on loopback only unless
  *   `DEV_MODE_ALLOW_NETWORK=1`.
  * - one set without the other: refused, naming the missing one.
+ * - `HTTP_ADAPTER`: `express` (default) or `fastify`.
  */
 export function parseAppConfig(env: AppEnvironment): AppConfig {
   const tenantId = read(env, OPTION_VARIABLES.tenantId);
   const clientId = read(env, OPTION_VARIABLES.clientId);
+  const authority = read(env, OPTION_VARIABLES.authority);
   const authorityHost = read(env, OPTION_VARIABLES.authorityHost);
   const allowedTenants = read(env, OPTION_VARIABLES.allowedTenants);
   const swaggerClientId = read(env, OPTION_VARIABLES.swaggerClientId);
+  const httpAdapter = parseHttpAdapter(env);
   const port = parsePort(env);
   const host = read(env, 'HOST');
 
+  if (authority !== undefined) {
+    return { mode: 'azure', auth: authorityOptions(env, authority, clientId), swaggerClientId, httpAdapter, port, host };
+  }
   if (tenantId === undefined && clientId === undefined) {
     if (read(env, 'NODE_ENV') === 'production') {
       throw new AppConfigError(
-        'AZURE_TENANT_ID and AZURE_CLIENT_ID are not set and NODE_ENV is production: dev mode (a local token emulator) never runs in production. Set both variables',
+        'AZURE_TENANT_ID and AZURE_CLIENT_ID are not set and NODE_ENV is production: dev mode (a local token emulator) never runs in production. Set both variables (or AZURE_AUTHORITY and AZURE_CLIENT_ID)',
       );
     }
     // A half-configured real mode must not silently fall back to trusting the emulator.
@@ -133,13 +211,15 @@ export function parseAppConfig(env: AppEnvironment): AppConfig {
     }
     const allowNetwork = parseAllowNetwork(env);
     if (host !== undefined && !allowNetwork && !isLoopback(host)) throw devModeBeyondLoopbackError(`HOST=${host}`);
-    return { mode: 'dev', swaggerClientId, port, host: host ?? DEV_MODE_HOST, allowNetwork };
+    return { mode: 'dev', swaggerClientId, httpAdapter, port, host: host ?? DEV_MODE_HOST, allowNetwork };
   }
   if (clientId === undefined) {
     throw new AppConfigError(`AZURE_CLIENT_ID is missing: AZURE_TENANT_ID is set, so also set AZURE_CLIENT_ID to the API's application (client) id, or ${DEV_MODE_HINT}`);
   }
   if (tenantId === undefined) {
-    throw new AppConfigError(`AZURE_TENANT_ID is missing: AZURE_CLIENT_ID is set, so also set AZURE_TENANT_ID to the tenant id (or common / organizations), or ${DEV_MODE_HINT}`);
+    throw new AppConfigError(
+      `AZURE_TENANT_ID is missing: AZURE_CLIENT_ID is set, so also set AZURE_TENANT_ID to the tenant id (or common / organizations), or AZURE_AUTHORITY to the whole authority URL (B2C, External ID), or ${DEV_MODE_HINT}`,
+    );
   }
 
   const tenants = parseList(allowedTenants);
@@ -149,16 +229,16 @@ export function parseAppConfig(env: AppEnvironment): AppConfig {
     ...(authorityHost === undefined ? {} : { authorityHost }),
     ...(tenants === undefined ? {} : { allowedTenants: tenants }),
   };
-  return { mode: 'azure', auth, swaggerClientId, port, host };
+  return { mode: 'azure', auth, swaggerClientId, httpAdapter, port, host };
 }
 
 /**
  * The line the app exits with. The library's option errors name the option (`"allowedTenants"`);
- * the reader of this app's log set an environment variable, so it is named too.
+ * the reader of this app's log set an environment variable, so it is named too (when one sets it).
  */
 export function startupErrorMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  if (!(error instanceof AzureAuthConfigurationError || error instanceof AzureAuthSwaggerConfigurationError)) return message;
-  const variable = OPTION_VARIABLES[error.option];
-  return `${message} (${variable === undefined ? 'the options come from the AZURE_* environment variables' : `environment variable ${variable}`})`;
+  const option = error instanceof AzureAuthConfigurationError || error instanceof AzureAuthSwaggerConfigurationError ? error.option : undefined;
+  const variable = option === undefined ? undefined : OPTION_VARIABLES[option];
+  return variable === undefined ? message : `${message} (environment variable ${variable})`;
 }

@@ -9,9 +9,9 @@ import { promisify } from 'node:util';
 /** The repository root: the sample app is built and run from there, as `npm start` does. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = join(REPO_ROOT, 'dist/src/main.js');
-const OUTPUTS = [MAIN, join(REPO_ROOT, 'libs/azure-auth/dist/index.js'), join(REPO_ROOT, 'libs/azure-auth/dist/testing/index.js')];
+const OUTPUTS = [MAIN, join(REPO_ROOT, 'libs/azure-auth/dist/esm/index.js'), join(REPO_ROOT, 'libs/azure-auth/dist/esm/testing/index.js'), join(REPO_ROOT, 'libs/azure-auth/dist/cjs/package.json')];
 const SOURCE_DIRS = [join(REPO_ROOT, 'src'), join(REPO_ROOT, 'libs/azure-auth/src')];
-const BUILD_CONFIGS = ['tsconfig.json', 'tsconfig.build.json', 'libs/azure-auth/tsconfig.lib.json'].map((file) => join(REPO_ROOT, file));
+const BUILD_CONFIGS = ['tsconfig.json', 'tsconfig.build.json', 'libs/azure-auth/tsconfig.lib.json', 'libs/azure-auth/tsconfig.lib.cjs.json'].map((file) => join(REPO_ROOT, file));
 
 /** Generous: two tsc runs on a busy two-core machine. */
 export const BUILD_TIMEOUT_MS = 180_000;

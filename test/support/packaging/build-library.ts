@@ -43,16 +43,19 @@ export function runProcess(command: string, args: readonly string[], options: { 
   });
 }
 
+/** npm settings of this process that its children keep: the cache, to be reused, and the registry. */
+const KEPT_NPM_SETTINGS: ReadonlySet<string> = new Set(['npm_config_cache', 'npm_config_registry']);
+
 /**
  * The environment of this process without what must not leak into a child: Jest's NODE_OPTIONS,
  * Azure settings, and the `npm_*` variables of `npm test` (`npm_config_local_prefix` would point
- * an `npm install` in a throwaway app at this repository). The npm cache is kept, to be reused.
+ * an `npm install` in a throwaway app at this repository).
  */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (name === 'NODE_OPTIONS' || name.startsWith('AZURE_')) continue;
-    if (name.toLowerCase().startsWith('npm_') && name.toLowerCase() !== 'npm_config_cache') continue;
+    if (name.toLowerCase().startsWith('npm_') && !KEPT_NPM_SETTINGS.has(name.toLowerCase())) continue;
     env[name] = value;
   }
   return { ...env, ...extra };
@@ -86,9 +89,9 @@ async function withDistLock<T>(work: () => Promise<T>, timeoutMs = 600_000): Pro
   }
 }
 
-const OUTPUTS = ['index.js', 'index.d.ts', 'testing/index.js', 'cli/main.js'].map((file) => join(LIB_DIR, 'dist', file));
+const OUTPUTS = ['esm', 'cjs'].flatMap((build) => ['index.js', 'index.d.ts', 'testing/index.js', 'cli/main.js'].map((file) => join(LIB_DIR, 'dist', build, file)));
 const INPUTS_DIR = join(LIB_DIR, 'src');
-const CONFIGS = [join(LIB_DIR, 'tsconfig.lib.json'), join(REPO_ROOT, 'tsconfig.json')];
+const CONFIGS = [join(LIB_DIR, 'tsconfig.lib.json'), join(LIB_DIR, 'tsconfig.lib.cjs.json'), join(REPO_ROOT, 'tsconfig.json')];
 
 async function isDistFresh(): Promise<boolean> {
   const outputs = await Promise.all(OUTPUTS.map((file) => stat(file).then((info) => info.mtimeMs, () => -Infinity)));

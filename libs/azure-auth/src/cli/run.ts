@@ -37,7 +37,9 @@ Verification is configured by the environment, as the sample app is:
   ${DOCTOR_ENV_VARIABLES.clientId}        application (client) id of the API
   ${DOCTOR_ENV_VARIABLES.authorityHost}   optional; default https://login.microsoftonline.com
   ${DOCTOR_ENV_VARIABLES.allowedTenants}  optional; trusted tenant GUIDs, comma separated
-Without ${DOCTOR_ENV_VARIABLES.tenantId} and ${DOCTOR_ENV_VARIABLES.clientId} the token is only decoded. Verification
+  ${DOCTOR_ENV_VARIABLES.authority}        instead of ${DOCTOR_ENV_VARIABLES.tenantId} and ${DOCTOR_ENV_VARIABLES.authorityHost}: the whole
+                         authority URL (a B2C policy, External ID, a custom domain)
+Without ${DOCTOR_ENV_VARIABLES.clientId} and ${DOCTOR_ENV_VARIABLES.tenantId} (or ${DOCTOR_ENV_VARIABLES.authority}) the token is only decoded. Verification
 fetches Entra's public metadata and signing keys; the token itself is sent nowhere.
 
 Exit status:
@@ -107,10 +109,10 @@ async function decideVerdict(token: string, io: DoctorIo, noVerify: boolean): Pr
     case 'none':
       return {
         status: 'skipped',
-        note: `Set ${DOCTOR_ENV_VARIABLES.tenantId} and ${DOCTOR_ENV_VARIABLES.clientId} (and ${DOCTOR_ENV_VARIABLES.authorityHost}, ${DOCTOR_ENV_VARIABLES.allowedTenants} as your API uses them) to verify the token.`,
+        note: `Set ${DOCTOR_ENV_VARIABLES.tenantId} and ${DOCTOR_ENV_VARIABLES.clientId} (and ${DOCTOR_ENV_VARIABLES.authorityHost}, ${DOCTOR_ENV_VARIABLES.allowedTenants} as your API uses them), or ${DOCTOR_ENV_VARIABLES.authority} and ${DOCTOR_ENV_VARIABLES.clientId}, to verify the token.`,
       };
     case 'incomplete':
-      return { status: 'misconfigured', message: `${config.missing} is not set: set both ${DOCTOR_ENV_VARIABLES.tenantId} and ${DOCTOR_ENV_VARIABLES.clientId} to verify, or neither to decode only.` };
+      return { status: 'misconfigured', message: config.problem };
     case 'complete': {
       const verify = io.verify ?? (await import('./verify.js')).verifyToken;
       return verify(token, config.options);

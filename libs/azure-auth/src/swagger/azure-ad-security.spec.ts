@@ -5,6 +5,7 @@ import {
   oauthEndpoints,
   routeSecurityRequirements,
   scopeUri,
+  tenantAuthority,
 } from './azure-ad-security.js';
 
 const clientId = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
@@ -23,17 +24,28 @@ describe('scope URIs', () => {
 });
 
 describe('oauthEndpoints', () => {
-  it("are the tenant's v2 authorize and token endpoints", () => {
-    expect(oauthEndpoints('https://login.microsoftonline.com', '11111111-2222-4333-8444-555555555555')).toEqual({
-      authorizationUrl: 'https://login.microsoftonline.com/11111111-2222-4333-8444-555555555555/oauth2/v2.0/authorize',
-      tokenUrl: 'https://login.microsoftonline.com/11111111-2222-4333-8444-555555555555/oauth2/v2.0/token',
+  const tenant = '11111111-2222-4333-8444-555555555555';
+
+  it("are a tenant's v2 authorize and token endpoints", () => {
+    expect(oauthEndpoints(tenantAuthority('https://login.microsoftonline.com', tenant))).toEqual({
+      authorizationUrl: `https://login.microsoftonline.com/${tenant}/oauth2/v2.0/authorize`,
+      tokenUrl: `https://login.microsoftonline.com/${tenant}/oauth2/v2.0/token`,
     });
   });
 
   it('follow other clouds and multi-tenant segments', () => {
-    expect(oauthEndpoints('https://login.microsoftonline.us/', 'organizations').authorizationUrl).toBe(
+    expect(oauthEndpoints(tenantAuthority('https://login.microsoftonline.us/', 'organizations')).authorizationUrl).toBe(
       'https://login.microsoftonline.us/organizations/oauth2/v2.0/authorize',
     );
+  });
+
+  it.each([
+    ['a B2C policy', 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signupsignin/v2.0', 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signupsignin'],
+    ['External ID', `https://contoso.ciamlogin.com/${tenant}/v2.0/`, `https://contoso.ciamlogin.com/${tenant}`],
+    ['a custom domain', `https://login.contoso.com/${tenant}/V2.0`, `https://login.contoso.com/${tenant}`],
+    ['an authority without /v2.0', `https://login.microsoftonline.com/${tenant}/`, `https://login.microsoftonline.com/${tenant}`],
+  ])("sit under the authority of %s, without its /v2.0", (_kind, authority, base) => {
+    expect(oauthEndpoints(authority)).toEqual({ authorizationUrl: `${base}/oauth2/v2.0/authorize`, tokenUrl: `${base}/oauth2/v2.0/token` });
   });
 });
 

@@ -27,10 +27,22 @@ export function scopeUri(applicationIdUri: string, scope: string): string {
   return `${applicationIdUri}/${scope}`;
 }
 
-/** Entra's v2 OAuth endpoints of a tenant. @internal */
-export function oauthEndpoints(authorityHost: string, tenantId: string): { authorizationUrl: string; tokenUrl: string } {
-  const base = `${authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}/oauth2/v2.0`;
+/**
+ * The v2 OAuth endpoints of an authority: `{authority}/oauth2/v2.0/authorize` and `/token`, the
+ * authority's `/v2.0` left out. One rule for every kind: a workforce tenant
+ * (`https://login.microsoftonline.com/{tenant}`), a sovereign cloud, a B2C policy
+ * (`https://{t}.b2clogin.com/{t}.onmicrosoft.com/{policy}/v2.0`), External ID
+ * (`https://{t}.ciamlogin.com/{tenantId}/v2.0`) or a custom domain.
+ * @internal
+ */
+export function oauthEndpoints(authority: string): { authorizationUrl: string; tokenUrl: string } {
+  const base = `${authority.replace(/\/+$/, '').replace(/\/v2\.0$/i, '')}/oauth2/v2.0`;
   return { authorizationUrl: `${base}/authorize`, tokenUrl: `${base}/token` };
+}
+
+/** The authority of a tenant on an authority host (`https://login.microsoftonline.com/{tenant}`). @internal */
+export function tenantAuthority(authorityHost: string, tenantId: string): string {
+  return `${authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}`;
 }
 
 /**

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Controller, Get, Injectable, Post, UseGuards, VersioningType, type INestApplication, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ApiBearerAuth, DECORATORS, DocumentBuilder, type OpenAPIObject, type SecuritySchemeObject } from '@nestjs/swagger';
@@ -8,7 +11,7 @@ import { Public } from '../decorators/public.decorator.js';
 import { Roles } from '../decorators/roles.decorator.js';
 import { Scopes } from '../decorators/scopes.decorator.js';
 import { AzureAuthGuard } from '../guards/azure-auth.guard.js';
-import { AzureAuthSwaggerConfigurationError, createAzureAuthSwaggerDocument, swaggerUiOptions } from './setup-azure-auth-swagger.js';
+import { AzureAuthSwaggerConfigurationError, createAzureAuthSwaggerDocument, requireFastifyStatic, swaggerUiOptions } from './setup-azure-auth-swagger.js';
 
 const tenantId = '11111111-2222-4333-8444-555555555555';
 const clientId = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
@@ -227,17 +230,96 @@ describe('options', () => {
     expect(security(document, '/tasks')).toEqual([{ 'azure-ad': [`${appIdUri}/Class.Scope`] }]);
   });
 
-  it('need the tenant and authority host when the module uses an authority URL (B2C, External ID)', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [AzureAuthModule.forRoot({ clientId, authority: 'http://127.0.0.1:9/contoso.onmicrosoft.com/B2C_1_signin/v2.0', warmUp: false })],
-      controllers: [TasksController],
-    }).compile();
+});
+
+describe("the module's authority URL (B2C, External ID, custom domains)", () => {
+  const SIGN_UP = 'B2C_1_signupsignin';
+  const PROFILE = 'B2C_1_profile';
+  const b2c = 'https://contoso.b2clogin.com/contoso.onmicrosoft.com';
+
+  async function appFor(options: Omit<AzureAuthModuleOptions, 'warmUp'>): Promise<INestApplication> {
+    const moduleRef = await Test.createTestingModule({ imports: [AzureAuthModule.forRoot({ ...options, warmUp: false })], controllers: [TasksController] }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     apps.push(app);
-    expect(() => createAzureAuthSwaggerDocument(app)).toThrow(/option "tenantId" and "authorityHost" are required/);
-    expect(createAzureAuthSwaggerDocument(app, { tenantId: 'contoso.onmicrosoft.com', authorityHost: 'https://contoso.ciamlogin.com' }).components?.securitySchemes?.['azure-ad']).toMatchObject({
-      flows: { authorizationCode: { tokenUrl: 'https://contoso.ciamlogin.com/contoso.onmicrosoft.com/oauth2/v2.0/token' } },
+    return app;
+  }
+  const endpoints = (document: OpenAPIObject) => {
+    const flow = flowOf(document);
+    return { authorizationUrl: flow?.authorizationUrl, tokenUrl: flow?.tokenUrl };
+  };
+  const under = (base: string) => ({ authorizationUrl: `${base}/oauth2/v2.0/authorize`, tokenUrl: `${base}/oauth2/v2.0/token` });
+
+  it.each([
+    ['a B2C policy in the authority', { authority: `${b2c}/${SIGN_UP}/v2.0` }, `${b2c}/${SIGN_UP}`],
+    ['a B2C authority with {policy}: the first policy', { authority: `${b2c}/{policy}/v2.0`, policies: [SIGN_UP, PROFILE] }, `${b2c}/${SIGN_UP}`],
+    ['a B2C authority that ends before the policy', { authority: b2c, policies: [PROFILE, SIGN_UP] }, `${b2c}/${PROFILE}`],
+    ['External ID', { authority: `https://contoso.ciamlogin.com/${tenantId}/v2.0` }, `https://contoso.ciamlogin.com/${tenantId}`],
+    ['External ID with app-specific keys (no ?appid= in the endpoints)', { authority: `https://contoso.ciamlogin.com/${tenantId}/v2.0`, appSpecificSigningKeys: true }, `https://contoso.ciamlogin.com/${tenantId}`],
+    ['a custom domain', { authority: `https://login.contoso.com/${tenantId}/v2.0/` }, `https://login.contoso.com/${tenantId}`],
+    ['the local emulator', { authority: `http://127.0.0.1:9/contoso.onmicrosoft.com/${SIGN_UP}/v2.0` }, `http://127.0.0.1:9/contoso.onmicrosoft.com/${SIGN_UP}`],
+  ])('signs in where the module reads metadata: %s', async (_kind, authority, base) => {
+    expect(endpoints(createAzureAuthSwaggerDocument(await appFor({ clientId, ...authority })))).toEqual(under(base));
+  });
+
+  it('signs in with the policy it is told, one of the module\'s (any case, as B2C compares them)', async () => {
+    const app = await appFor({ clientId, authority: `${b2c}/{policy}/v2.0`, policies: [SIGN_UP, PROFILE] });
+    expect(endpoints(createAzureAuthSwaggerDocument(app, { policy: 'b2c_1_PROFILE' }))).toEqual(under(`${b2c}/${PROFILE}`));
+  });
+
+  it('takes the first of several authorities', async () => {
+    const app = await appFor({
+      authorities: [
+        { authority: `https://contoso.ciamlogin.com/${tenantId}/v2.0`, clientId },
+        { tenantId, clientId: 'bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee' },
+      ],
     });
+    expect(endpoints(createAzureAuthSwaggerDocument(app))).toEqual(under(`https://contoso.ciamlogin.com/${tenantId}`));
+  });
+
+  it('requests scopes under the App ID URI it is given (B2C: https://{tenant}.onmicrosoft.com/{api})', async () => {
+    const document = createAzureAuthSwaggerDocument(await appFor({ clientId, authority: `${b2c}/${SIGN_UP}/v2.0` }), {
+      applicationIdUri: 'https://contoso.onmicrosoft.com/tasks-api',
+      scopes: ['Todolist.Read'],
+    });
+    expect(Object.keys(flowOf(document)?.scopes ?? {})).toEqual([
+      'https://contoso.onmicrosoft.com/tasks-api/Todolist.Read',
+      'https://contoso.onmicrosoft.com/tasks-api/Class.Scope',
+      'https://contoso.onmicrosoft.com/tasks-api/Todolist.ReadWrite',
+    ]);
+  });
+
+  it('gives way to a tenant and authority host given here', async () => {
+    const app = await appFor({ clientId, authority: `${b2c}/${SIGN_UP}/v2.0` });
+    expect(endpoints(createAzureAuthSwaggerDocument(app, { tenantId: 'contoso.onmicrosoft.com', authorityHost: 'https://contoso.ciamlogin.com' }))).toEqual(
+      under('https://contoso.ciamlogin.com/contoso.onmicrosoft.com'),
+    );
+    // A host alone names no tenant: the module's authority has none to lend.
+    expect(() => createAzureAuthSwaggerDocument(app, { authorityHost: 'https://contoso.ciamlogin.com' })).toThrow(
+      expect.objectContaining({ name: 'AzureAuthSwaggerConfigurationError', option: 'tenantId' }),
+    );
+  });
+
+  it.each([
+    ['a policy the module does not list', { clientId, authority: `${b2c}/{policy}/v2.0`, policies: [SIGN_UP, PROFILE] }, /must be one of AzureAuthModule's policies \(B2C_1_signupsignin, B2C_1_profile\), got "B2C_1_signin"/],
+    ['a policy for an authority without policies', { clientId, authority: `https://contoso.ciamlogin.com/${tenantId}/v2.0` }, /applies to a B2C authority with policies/],
+    ['a policy for a tenant', { clientId, tenantId }, /applies to an AzureAuthModule configured with a B2C authority and policies/],
+  ])('refuses %s, naming the option policy', async (_name, module, message) => {
+    const app = await appFor(module);
+    expect(() => createAzureAuthSwaggerDocument(app, { policy: 'B2C_1_signin' })).toThrow(expect.objectContaining({ name: 'AzureAuthSwaggerConfigurationError', option: 'policy' }));
+    expect(() => createAzureAuthSwaggerDocument(app, { policy: 'B2C_1_signin' })).toThrow(message);
+  });
+});
+
+describe('Swagger UI on Fastify', () => {
+  it('finds @fastify/static where @nestjs/swagger would import it', () => {
+    expect(() => requireFastifyStatic()).not.toThrow();
+  });
+
+  it('says what to install (or how to do without) when it is missing, instead of letting Nest end the process', () => {
+    // A directory with no node_modules above it: nothing resolves from there.
+    const nowhere = join(mkdtempSync(join(tmpdir(), 'no-fastify-static-')), 'main.js');
+    expect(() => requireFastifyStatic(nowhere)).toThrow(expect.objectContaining({ name: 'AzureAuthSwaggerConfigurationError', option: 'customOptions.ui' }));
+    expect(() => requireFastifyStatic(nowhere)).toThrow(/@fastify\/static, which is not installed: npm install @fastify\/static, or set customOptions: \{ ui: false \}/);
   });
 });
 

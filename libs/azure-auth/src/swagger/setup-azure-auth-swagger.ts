@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { INestApplication, Type } from '@nestjs/common';
 import { GUARDS_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
@@ -19,6 +21,7 @@ import {
   oauthEndpoints,
   routeSecurityRequirements,
   scopeUri,
+  tenantAuthority,
   type RouteSecurity,
 } from './azure-ad-security.js';
 
@@ -57,9 +60,10 @@ export function createAzureAuthSwaggerDocument(app: INestApplication, options: A
 /**
  * One call for Swagger: builds the document ({@link createAzureAuthSwaggerDocument}) and serves
  * Swagger UI at `options.path` (default `docs`, the JSON at `/docs-json`) with an Authorize button
- * that signs in against the tenant with the authorization code flow and PKCE, as
- * `options.swaggerClientId`. Call it before `app.listen()`. On Fastify, Swagger UI needs
- * `@fastify/static` installed.
+ * that signs in against the module's authority (a tenant, a B2C policy, External ID, a custom
+ * domain) with the authorization code flow and PKCE, as `options.swaggerClientId`. Call it before
+ * `app.listen()`. On Fastify, Swagger UI's files are served by `@fastify/static` (an optional peer of
+ * `@nestjs/swagger`): install it, or refused with a message saying so.
  *
  * A route gets `security` from its decorators, read handler-first as `AzureAuthGuard` reads them:
  * `@Public()` none; `@Scopes('A', 'B')` one requirement per scope (either suffices); any other
@@ -78,24 +82,37 @@ export function createAzureAuthSwaggerDocument(app: INestApplication, options: A
  */
 export function setupAzureAuthSwagger(app: INestApplication, options: AzureAuthSwaggerOptions = {}): OpenAPIObject {
   const settings = resolveSettings(app, options);
+  const ui = options.customOptions?.ui ?? options.customOptions?.swaggerUiEnabled ?? true;
+  if (ui && app.getHttpAdapter().getType() === 'fastify') requireFastifyStatic();
   const document = buildDocument(app, options, settings);
   SwaggerModule.setup(settings.path, app, document, swaggerUiOptions(document, options));
   return document;
 }
 
+/**
+ * On Fastify, `@nestjs/swagger` serves Swagger UI's files with `@fastify/static` (an optional peer
+ * of it); when that is missing, Nest ends the process as the app starts, with a line in its log.
+ * Resolved as `@nestjs/swagger` itself resolves it, so the app hears it here, with what to do.
+ * `@nestjs/swagger` is a peer, installed for the app: it is looked up from the app's entry script
+ * (else the working directory), since `import.meta` exists in the ES module build only.
+ * @internal
+ */
+export function requireFastifyStatic(from: string = process.argv[1] ?? join(process.cwd(), 'index.js')): void {
+  try {
+    const swagger = createRequire(from).resolve('@nestjs/swagger');
+    createRequire(swagger).resolve('@fastify/static');
+  } catch {
+    throw new AzureAuthSwaggerConfigurationError(
+      'customOptions.ui',
+      'is on (the default), and on Fastify Swagger UI\'s files are served by @fastify/static, which is not installed: ' +
+        'npm install @fastify/static, or set customOptions: { ui: false } to serve the OpenAPI document only',
+    );
+  }
+}
+
 function resolveSettings(app: INestApplication, options: AzureAuthSwaggerOptions): SwaggerSettings {
   if (options === null || typeof options !== 'object') throw new AzureAuthSwaggerConfigurationError('options', 'must be an object');
   const module = moduleOptions(app);
-  if (module?.customAuthority && (options.tenantId === undefined || options.authorityHost === undefined)) {
-    throw new AzureAuthSwaggerConfigurationError(
-      'tenantId',
-      'and "authorityHost" are required when AzureAuthModule uses an "authority" URL: the OAuth endpoints cannot be derived from it',
-    );
-  }
-  const tenantId = options.tenantId ?? module?.tenantId;
-  if (typeof tenantId !== 'string' || !/^[\w.-]+$/.test(tenantId)) {
-    throw new AzureAuthSwaggerConfigurationError('tenantId', `must be a tenant GUID or domain (or AzureAuthModule must be registered), got ${JSON.stringify(tenantId)}`);
-  }
   const clientId = options.clientId ?? module?.clientId;
   if (!isGuid(clientId)) {
     throw new AzureAuthSwaggerConfigurationError('clientId', `must be the API's application (client) id GUID (or AzureAuthModule must be registered), got ${JSON.stringify(clientId)}`);
@@ -107,12 +124,49 @@ function resolveSettings(app: INestApplication, options: AzureAuthSwaggerOptions
   if (typeof path !== 'string' || path.replace(/^\/+|\/+$/g, '') === '') {
     throw new AzureAuthSwaggerConfigurationError('path', `must be a non-empty path such as "docs", got ${JSON.stringify(path)}`);
   }
+  // A tenant or host given here wins over the module's authority URL.
+  const authority =
+    module?.customAuthority && options.tenantId === undefined && options.authorityHost === undefined
+      ? moduleAuthority(module, options.policy)
+      : tenantAuthorityOf(options, module);
   return {
     path,
     applicationIdUri: applicationIdUriOf(clientId.toLowerCase(), options.applicationIdUri),
-    endpoints: oauthEndpoints(authorityHost(options.authorityHost ?? module?.authorityHost), tenantId),
+    endpoints: oauthEndpoints(authority),
     securedByDefault: options.securedByDefault ?? true,
   };
+}
+
+/** `{authorityHost}/{tenantId}`, each from the options or else the module (a module configured by `authority` names no tenant). */
+function tenantAuthorityOf(options: AzureAuthSwaggerOptions, module: ResolvedAzureAuthOptions | undefined): string {
+  if (options.policy !== undefined) {
+    throw new AzureAuthSwaggerConfigurationError('policy', 'applies to an AzureAuthModule configured with a B2C authority and policies, not to a tenant and authority host');
+  }
+  const tenantId = options.tenantId ?? (module?.customAuthority ? undefined : module?.tenantId);
+  if (typeof tenantId !== 'string' || !/^[\w.-]+$/.test(tenantId)) {
+    throw new AzureAuthSwaggerConfigurationError('tenantId', `must be a tenant GUID or domain (or AzureAuthModule must be registered), got ${JSON.stringify(tenantId)}`);
+  }
+  return tenantAuthority(authorityHost(options.authorityHost ?? (module?.customAuthority ? undefined : module?.authorityHost)), tenantId);
+}
+
+/**
+ * The authority the module reads metadata from (B2C: of `policy`, else its first policy), as the
+ * module itself filled it in: its metadata URL without `/.well-known/openid-configuration` and query.
+ */
+function moduleAuthority(module: ResolvedAzureAuthOptions, policy: string | undefined): string {
+  const policies = module.discovery.flatMap((entry) => (entry.policy === undefined ? [] : [entry.policy]));
+  if (policy !== undefined && (typeof policy !== 'string' || !policies.some((name) => name.toLowerCase() === policy.toLowerCase()))) {
+    throw new AzureAuthSwaggerConfigurationError(
+      'policy',
+      policies.length === 0
+        ? `applies to a B2C authority with policies; AzureAuthModule's authority ${module.label} has none, got ${JSON.stringify(policy)}`
+        : `must be one of AzureAuthModule's policies (${policies.join(', ')}), got ${JSON.stringify(policy)}`,
+    );
+  }
+  const entry = module.discovery.find((candidate) => policy === undefined || candidate.policy?.toLowerCase() === policy.toLowerCase()) ?? module.discovery[0]!;
+  const url = new URL(entry.metadataUrl);
+  url.search = '';
+  return url.href.replace(/\/\.well-known\/openid-configuration$/, '');
 }
 
 function moduleOptions(app: INestApplication): ResolvedAzureAuthOptions | undefined {

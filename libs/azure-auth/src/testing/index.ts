@@ -14,3 +14,9 @@ export { base64UrlEncode } from './signing-keys.js';
 export type { EntraJsonWebKey } from './signing-keys.js';
 export { decodeJwtUnverified } from './jwt.js';
 export type { DecodedJwt } from './jwt.js';
+
+// Pointing an app's own AzureAuthModule at the emulator.
+export { entraEmulatorEnvironment } from './emulator-environment.js';
+export type { EntraEmulatorEnvironment, EntraEmulatorIdentity } from './emulator-environment.js';
+export { overrideAzureAuthWithEmulator } from './override-azure-auth.js';
+export type { AzureAuthOverridableBuilder } from './override-azure-auth.js';

@@ -61,12 +61,13 @@ describe('VerifiedTokenCache', () => {
 
   it('replace keeps the expiry of the entry it replaces', async () => {
     const cache = new VerifiedTokenCache<Entry>(10);
-    cache.set('short', { principal: principal('a'), kid: 'kid-1' }, 40);
-    await sleep(20);
+    // Margins wide enough for a loaded machine: replaced well within the second, looked up well after it.
+    cache.set('short', { principal: principal('a'), kid: 'kid-1' }, 1000);
+    await sleep(100);
     const replacement = { principal: principal('b'), kid: 'kid-1' };
     cache.replace('short', replacement);
     expect(cache.get('short')).toBe(replacement);
-    await sleep(40);
+    await sleep(1000);
     expect(cache.get('short')).toBeUndefined();
   });
 
