@@ -3,16 +3,11 @@ import { AZURE_REAUTHENTICATE_EVENT, AzureAuthModule } from 'nestjs-azure-auth';
 import { EntraEmulator } from 'nestjs-azure-auth/testing';
 import { GraphqlWsTestClient, startApolloSubscriptionsApp } from './support/graphql-subscriptions-app.js';
 import { call, emulatorOptions } from './support/test-app.js';
+import { expOf, pastExpiry } from './support/websocket-app.js';
 
 const ALICE = '11111111-1111-4111-8111-111111111111';
 const BOB = '22222222-2222-4222-8222-222222222222';
 
-const expOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp as number;
-
-/** Waits until the clock is past `exp` (a point in time, not a measured duration). */
-async function pastExpiry(exp: number): Promise<void> {
-  while (Date.now() <= exp * 1000 + 500) await new Promise((resolve) => setTimeout(resolve, 250));
-}
 
 describe('GraphQL subscriptions over graphql-ws (Apollo)', () => {
   let entra: EntraEmulator;

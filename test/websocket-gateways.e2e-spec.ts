@@ -3,6 +3,8 @@ import { AZURE_REAUTHENTICATE_EVENT, AZURE_REAUTHENTICATED_EVENT, AzureAuthModul
 import { EntraEmulator } from 'nestjs-azure-auth/testing';
 import { emulatorOptions } from './support/test-app.js';
 import {
+  expOf,
+  pastExpiry,
   probeGatewayOptions,
   SocketIoProbeGateway,
   startWebSocketApp,
@@ -25,10 +27,6 @@ async function refusalOf(client: TestClient): Promise<ConnectRefusal> {
   throw new Error('the connection was admitted');
 }
 
-/** Waits until the clock is past `exp` (a point in time, not a measured duration). */
-async function pastExpiry(exp: number): Promise<void> {
-  while (Date.now() <= exp * 1000 + 500) await new Promise((resolve) => setTimeout(resolve, 250));
-}
 
 describe.each(WEBSOCKET_KINDS)('WebSocket gateway over %s', (kind: WebSocketKind) => {
   let entra: EntraEmulator;
@@ -152,9 +150,9 @@ describe.each(WEBSOCKET_KINDS)('WebSocket gateway over %s', (kind: WebSocketKind
     await client.admitted;
     const fresh = readToken({ expiresInSeconds: 3600 });
     const answer = await client.ask(AZURE_REAUTHENTICATE_EVENT, AZURE_REAUTHENTICATED_EVENT, { token: fresh });
-    const exp = JSON.parse(Buffer.from(fresh.split('.')[1], 'base64url').toString()).exp as number;
+    const exp = expOf(fresh);
     expect(answer).toEqual({ expiresAt: exp });
-    await pastExpiry(exp - 3600 + 3);
+    await pastExpiry(expOf(first));
     // Past the first token's exp: still open, messages still verified, with the fresh token's caller.
     const me = await client.ask('whoami', 'whoami');
     expect(me).toMatchObject({ oid: ALICE, expiresAt: exp });
@@ -170,6 +168,16 @@ describe.each(WEBSOCKET_KINDS)('WebSocket gateway over %s', (kind: WebSocketKind
     await client.closed;
     expect(await client.next('exception')).toMatchObject({ reason: 'token_expired' });
   }, 20_000);
+
+  it('answers hostile re-authentication messages with a refusal, and goes on', async () => {
+    const client = connect(readToken());
+    await client.admitted;
+    for (const data of ['a string', null, 42, { token: 7 }, { token: 'two words' }]) {
+      expect(await client.ask(AZURE_REAUTHENTICATE_EVENT, 'exception', data)).toMatchObject({ statusCode: 401, reason: 'token_missing' });
+    }
+    expect(await client.ask(AZURE_REAUTHENTICATE_EVENT, 'exception', { token: readToken({ expiresInSeconds: -60 }) })).toMatchObject({ reason: 'token_expired' });
+    expect((await client.ask('whoami', 'whoami')).oid).toBe(ALICE);
+  });
 
   it('keeps each of many simultaneous connections with its own caller', async () => {
     const oids = Array.from({ length: 25 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);

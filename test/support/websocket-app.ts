@@ -52,6 +52,14 @@ export class SocketIoProbeGateway extends ProbeMessages {}
 @WebSocketGateway({ path: '/probe' })
 export class WsProbeGateway extends ProbeMessages {}
 
+/** Waits until the clock is past `exp` (a point in time, not a measured duration). */
+export async function pastExpiry(exp: number): Promise<void> {
+  while (Date.now() <= exp * 1000 + 500) await new Promise((resolve) => setTimeout(resolve, 250));
+}
+
+/** The `exp` claim of a token, read without verifying it. */
+export const expOf = (token: string): number => (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number }).exp;
+
 /** Starts an app whose gateways use the socket.io (Nest's default) or the ws adapter, on loopback. */
 export async function startWebSocketApp(kind: WebSocketKind, metadata: ModuleMetadata): Promise<{ app: INestApplication; url: string }> {
   @Module(metadata)
