@@ -227,10 +227,15 @@ export class AzureWebSocketAuth {
         if (!socket) return false;
         const token = connectionParamsToken(context.connectionParams);
         const connection = graphqlWsConnection(socket);
+        socket.once('close', () => closeSession(socket));
         const session = await this.admit(socket, token, connection.close);
         if (!session) return false;
+        // Closed while its token was checked: no session to keep.
+        if (socket.readyState !== OPEN) {
+          closeSession(socket);
+          return false;
+        }
         this.watchExpiry(socket, session, connection);
-        socket.once('close', () => closeSession(socket));
         return true;
       },
       onPing: async (context, payload) => {
@@ -274,6 +279,8 @@ export class AzureWebSocketAuth {
     };
     void this.admit(socket, handshakeToken(request, allowQueryToken), refuse).then((session) => {
       if (!session) return;
+      // Closed while its token was checked: no session to keep.
+      if (socket.readyState !== OPEN) return closeSession(socket);
       this.watchExpiry(socket, session, connection);
       socket.on('message', (data: unknown) => {
         const text = String(data);
@@ -320,14 +327,17 @@ export class AzureWebSocketAuth {
       authorize(principal, NO_REQUIREMENTS);
       const current = session.principal;
       if (principal.tid !== current.tid || principal.oid !== current.oid || principal.appOnly !== current.appOnly) throw AzureAuthErrors.callerChanged();
-      session.headers.authorization = `Bearer ${token}`;
-      session.principal = principal;
-      this.watchExpiry(socket, session, connection);
       answer = { event: AZURE_REAUTHENTICATED_EVENT, data: { expiresAt: principal.expiresAt } };
     } catch (failure) {
       answer = { event: EXCEPTION_EVENT, data: this.refusal(failure, token, principal) };
     }
+    // Closed (or expired) while the token was checked: nothing to renew, no one to answer.
     if (sessionOf(socket) !== session) return;
+    if (answer.event === AZURE_REAUTHENTICATED_EVENT) {
+      session.headers.authorization = `Bearer ${token}`;
+      session.principal = principal!;
+      this.watchExpiry(socket, session, connection);
+    }
     if (ack) ack(answer);
     else connection.notify(answer.event, answer.data);
   }
