@@ -261,9 +261,7 @@ export class AzureWebSocketAuth {
     if (!session) throw Object.assign(new Error(refused!.message), { data: refused });
     const connection = socketIoConnection(socket);
     this.watchExpiry(socket, session, connection);
-    socket.on(AZURE_REAUTHENTICATE_EVENT, (data: unknown, ack?: unknown) => {
-      void this.reauthenticate(socket, data, connection, typeof ack === 'function' ? (ack as (answer: WebSocketAnswer) => void) : undefined);
-    });
+    socket.on(AZURE_REAUTHENTICATE_EVENT, (data: unknown) => void this.reauthenticate(socket, data, connection));
     socket.on('disconnect', () => closeSession(socket));
   }
 
@@ -315,7 +313,7 @@ export class AzureWebSocketAuth {
   }
 
   /** Takes a fresh token of the same caller; a refused one leaves the connection as it was. */
-  private async reauthenticate(socket: object, data: unknown, connection: Connection, ack?: (answer: WebSocketAnswer) => void): Promise<void> {
+  private async reauthenticate(socket: object, data: unknown, connection: Connection, answerIn?: (answer: WebSocketAnswer) => void): Promise<void> {
     const session = sessionOf(socket);
     if (!session) return;
     const token = bareToken((data as { token?: unknown } | null | undefined)?.token);
@@ -338,7 +336,7 @@ export class AzureWebSocketAuth {
       session.principal = principal!;
       this.watchExpiry(socket, session, connection);
     }
-    if (ack) ack(answer);
+    if (answerIn) answerIn(answer);
     else connection.notify(answer.event, answer.data);
   }
 
