@@ -11,6 +11,12 @@ import type { TodoItem, TodoListCaller } from './todo-item.js';
 @Injectable()
 export class TodoListService {
   private readonly tenants = new Map<string, TodoItem[]>();
+  private readonly addedListeners: Array<(caller: TodoListCaller, item: TodoItem) => void> = [];
+
+  /** Calls `listener` with each item added from now on (the live updates of the gateway). */
+  onAdded(listener: (caller: TodoListCaller, item: TodoItem) => void): void {
+    this.addedListeners.push(listener);
+  }
 
   list(caller: TodoListCaller): TodoItem[] {
     const items = this.tenants.get(caller.tid) ?? [];
@@ -22,6 +28,7 @@ export class TodoListService {
     const items = this.tenants.get(caller.tid);
     if (items) items.push(item);
     else this.tenants.set(caller.tid, [item]);
+    for (const listener of this.addedListeners) listener(caller, item);
     return item;
   }
 

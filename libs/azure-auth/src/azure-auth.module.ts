@@ -12,6 +12,7 @@ import { AzureDownstreamApi } from './downstream/azure-downstream-api.js';
 import { KeySource } from './keys/key-source.js';
 import { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
 import { AzureTokenVerifier } from './token/azure-token-verifier.js';
+import { AzureWebSocketAuth } from './websocket/azure-websocket-auth.js';
 
 /** What importers of the module may inject, besides the resolved options. */
 const EXPORTED_PROVIDERS = [
@@ -23,6 +24,7 @@ const EXPORTED_PROVIDERS = [
   AzurePassportAuthGuard,
   AzurePermissionsGuard,
   AzureDownstreamApi,
+  AzureWebSocketAuth,
 ];
 
 /**

@@ -30,6 +30,20 @@ export type { AzureAccessTokenClaims } from './token/claims.js';
 export { AzureTokenVerifier } from './token/azure-token-verifier.js';
 export { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
 export { extractBearerToken } from './guards/extract-bearer-token.js';
+export {
+  AzureWebSocketAuth,
+  AZURE_REAUTHENTICATE_EVENT,
+  AZURE_REAUTHENTICATED_EVENT,
+  type AzureWebSocketOptions,
+  type AzureGraphqlWsHooks,
+  type GraphqlWsContextLike,
+  type SocketIoServerLike,
+  type SocketIoSocketLike,
+  type WsServerLike,
+  type WsSocketLike,
+} from './websocket/azure-websocket-auth.js';
+export type { WebSocketHandshake } from './websocket/handshake-token.js';
+export { azureAuthGraphqlErrors, type SerializedGraphqlError } from './graphql/refusal-extensions.js';
 
 export { AzureDownstreamApi, type AzureDownstreamRequestInit, type AzureDownstreamToken } from './downstream/azure-downstream-api.js';
 export { AzureCaller } from './downstream/azure-caller.decorator.js';

@@ -161,4 +161,14 @@ export const AzureAuthErrors = {
       hint: 'The identity provider could not be reached. Retry later; the token itself may be fine.',
       retryAfterSeconds,
     }),
+  webSocketTokenMissing: () =>
+    new AzureAuthError('token_missing', {
+      description: 'No access token in the WebSocket handshake',
+      hint: 'Send it in the handshake: socket.io auth { token }, an "Authorization: Bearer" header, the subprotocols ["access_token", token], or graphql-ws connectionParams { authorization: "Bearer <token>" }.',
+    }),
+  callerChanged: () =>
+    new AzureAuthError('caller_changed', {
+      description: 'The new token belongs to another caller than the connection',
+      hint: 'A connection keeps its caller: re-authenticate with a fresh token of the same user (or app), or open a new connection.',
+    }),
 } as const;

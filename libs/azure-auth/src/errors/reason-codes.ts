@@ -20,6 +20,8 @@ export type AzureAuthReason =
   | 'token_version_not_accepted'
   | 'tenant_not_allowed'
   | 'graph_token'
+  // 401 on a WebSocket re-authentication: the fresh token is another user's (or app's)
+  | 'caller_changed'
   // 401 for an unexpected failure while checking the token (details in the log)
   | 'token_rejected'
   // 401: a downstream API needs more from the user (Conditional Access, MFA, continuous access

@@ -5,6 +5,7 @@ import { bindPrincipal, getRequestOf, getResponseOf, setResponseHeader, type Tra
 import { extractBearerToken, type RequestWithHeaders } from './extract-bearer-token.js';
 import type { AzureAuthRefusals } from '../errors/azure-auth-refusals.js';
 import { RouteRequirementsReader } from './route-requirements.js';
+import { toWebSocketRefusal } from '../websocket/ws-exception.js';
 
 /**
  * What the module's guards share: the route's requirements, read once per controller and handler;
@@ -32,11 +33,16 @@ export abstract class AzureGuardBase {
     bindPrincipal(context, request, principal);
   }
 
-  /** The answer to a refusal; whatever caller the call carried is taken away first. */
-  protected refuse(failure: unknown, context: ExecutionContext, request: TransportObject | undefined, verified?: AzurePrincipal): AzureAuthException {
+  /**
+   * The answer to a refusal; whatever caller the call carried is taken away first. A WebSocket
+   * message gets it as Nest's `WsException` (an `exception` event with the same body), its
+   * connection stays.
+   */
+  protected refuse(failure: unknown, context: ExecutionContext, request: TransportObject | undefined, verified?: AzurePrincipal): AzureAuthException | Error {
     bindPrincipal(context, request, undefined);
     const token = request ? extractBearerToken(request as RequestWithHeaders) : null;
     const { exception, headers } = this.refusals.refuse(failure, token, verified);
+    if (context.getType<string>() === 'ws') return toWebSocketRefusal(exception);
     const response = this.getResponse(context);
     for (const [name, value] of headers) setResponseHeader(response, name, value);
     return exception;

@@ -1,5 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { authorityOf, type AzurePrincipal } from '../token/azure-principal.js';
+import { sessionOf, webSocketRequestOf } from '../websocket/websocket-session.js';
 
 /** A request or response object of any transport; only what the module touches is typed. */
 export type TransportObject = Record<string | symbol, unknown>;
@@ -11,26 +12,41 @@ interface GraphqlContext {
   reply?: TransportObject & { request?: TransportObject };
 }
 
+/** A graphql-ws connection's context, which Apollo's driver passes as `req` to subscription resolvers. */
+interface GraphqlWsContext {
+  connectionInitReceived?: boolean;
+  extra?: { socket?: unknown };
+}
+
 /**
- * The HTTP request behind a handler call: for HTTP the request itself, for GraphQL the one in the
- * resolver context (Apollo puts `req`, Mercurius `reply.request`). GraphQL is read from the
- * context arguments, so `@nestjs/graphql` is never imported.
+ * The request behind a handler call: for HTTP the request itself; for GraphQL the one in the
+ * resolver context (Apollo puts `req`, Mercurius `reply.request`), or for a subscription over
+ * graphql-ws its connection's; for a WebSocket message its connection's (token and caller, see
+ * `AzureWebSocketAuth`). GraphQL and WebSockets are read from the call's arguments, so
+ * `@nestjs/graphql` and `@nestjs/websockets` are never imported.
  */
 export function getRequestOf(context: ExecutionContext): TransportObject | undefined {
-  if (context.getType<string>() === 'graphql') {
-    const graphql = context.getArgByIndex<GraphqlContext | undefined>(2);
-    return graphql?.req ?? graphql?.request ?? graphql?.reply?.request;
-  }
+  const type = context.getType<string>();
   // What switchToHttp().getRequest() returns, without the three closures Nest builds per call.
+  if (type === 'http') return context.getArgByIndex<TransportObject | undefined>(0);
+  if (type === 'graphql') {
+    const graphql = context.getArgByIndex<GraphqlContext | undefined>(2);
+    const request = graphql?.req ?? graphql?.request ?? graphql?.reply?.request;
+    return request && 'connectionInitReceived' in request ? webSocketRequestOf((request as GraphqlWsContext).extra?.socket) : request;
+  }
+  if (type === 'ws') return webSocketRequestOf(context.getArgByIndex<unknown>(0));
   return context.getArgByIndex<TransportObject | undefined>(0);
 }
 
+/** Where refusals set headers; a WebSocket message has no response to set them on. */
 export function getResponseOf(context: ExecutionContext): TransportObject | undefined {
-  if (context.getType<string>() === 'graphql') {
+  const type = context.getType<string>();
+  if (type === 'http') return context.getArgByIndex<TransportObject | undefined>(1);
+  if (type === 'graphql') {
     const graphql = context.getArgByIndex<GraphqlContext | undefined>(2);
     return graphql?.res ?? graphql?.reply;
   }
-  return context.getArgByIndex<TransportObject | undefined>(1);
+  return type === 'ws' ? undefined : context.getArgByIndex<TransportObject | undefined>(1);
 }
 
 /** Sets a header on an Express response or a Fastify reply (whichever `response` is). */
@@ -66,8 +82,11 @@ export function bindPrincipal(context: ExecutionContext, request: TransportObjec
   if (!key) return;
   // Where the request is the call's own object (plain HTTP), `request.user` is where principalOf
   // looks: a WeakMap entry per request would only add garbage for the collector to trace.
-  if (principal && key !== request) principals.set(key, principal);
-  else principals.delete(key);
+  // A connection AzureWebSocketAuth admitted keeps its caller itself: all its messages share the
+  // client, and a refused message must not take the caller from the others.
+  if (principal && key !== request) {
+    if (!sessionOf(key)) principals.set(key, principal);
+  } else principals.delete(key);
 }
 
 /**
