@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { ENTRA_EMULATOR_DEFAULTS, decodeJwtUnverified } from 'nestjs-azure-auth/testing';
 import {
   BUILD_TIMEOUT_MS,
@@ -8,6 +10,8 @@ import {
   stopAllSampleApps,
   type SampleApp,
 } from './support/sample-app-process.js';
+
+const REPO_ROOT = join(import.meta.dirname, '..');
 
 /** One block of the dev-mode output: the heading's promise and the command that should keep it. */
 interface PrintedCall {
@@ -172,6 +176,35 @@ describe('dev mode (neither AZURE_TENANT_ID nor AZURE_CLIENT_ID set)', () => {
     expect(daemon.body).toEqual(expect.arrayContaining([written.body]));
     expect(answers[5].body).toMatchObject({ reason: 'graph_token' });
   });
+
+  it('prints a socket.io client that, pasted into a shell, receives the item the writer adds', async () => {
+    const lines = app.output().split(/\r?\n/);
+    const heading = lines.findIndex((line) => line.startsWith('# live ('));
+    expect(heading).toBeGreaterThan(-1);
+    const command = lines[heading + 1];
+    expect(command).toMatch(/^node --input-type=module -e '/);
+    // `exec`: the shell becomes the client, so stopping it stops the client.
+    const client = spawn('sh', ['-c', `exec ${command}`], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let printed = '';
+    const printedSoFar = (pattern: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => (pattern.test(printed) ? resolve() : undefined);
+        client.stdout.on('data', (chunk: Buffer) => ((printed += chunk.toString()), check()));
+        client.stderr.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+        client.once('exit', (code) => reject(new Error(`the client exited (${code}): ${printed}`)));
+        check();
+      });
+    try {
+      await printedSoFar(/subscribed: \d+ items so far/);
+      const writer = calls.find((call) => call.caller === 'writer')!;
+      const { method, url, headers } = writer.request;
+      const written = await fetch(url, { method, headers, body: JSON.stringify({ description: 'Watched live' }) });
+      expect(written.status).toBe(201);
+      await printedSoFar(/todoAdded[\s\S]*Watched live/);
+    } finally {
+      client.kill();
+    }
+  }, 30_000);
 
   it('shuts down cleanly on SIGTERM, emulator included', async () => {
     const exit = await app.stop();

@@ -48,11 +48,13 @@ describe('dev-mode examples', () => {
         return `token${minted.length}.p.s`;
       },
     });
-    expect(minted).toHaveLength(DEV_EXAMPLES.length);
+    // One token per curl call, and one for the live-updates client.
+    expect(minted).toHaveLength(DEV_EXAMPLES.length + 1);
     for (const options of minted) expect(options).toMatchObject({ issuedAt: 1893456000, expiresInSeconds: 3600 });
     expect(block).toContain('valid until 2030-01-01T01:00:00Z');
     const lines = block.split('\n').filter(Boolean);
-    expect(lines.filter((line) => !line.startsWith('#') && !line.startsWith('curl '))).toEqual([]);
+    expect(lines.filter((line) => !line.startsWith('#') && !line.startsWith('curl ') && !line.startsWith('node --input-type=module -e '))).toEqual([]);
+    expect(lines.filter((line) => line.startsWith('node '))).toHaveLength(1);
     expect(lines.filter((line) => line.startsWith('curl '))).toHaveLength(DEV_EXAMPLES.length);
     expect(block).not.toMatch(/Swagger UI/);
   });

@@ -103,6 +103,28 @@ export function exampleHeading(example: DevExample): string {
   return `# ${example.caller} (${example.description}): ${example.method} ${example.path} -> ${example.expectedStatus}`;
 }
 
+/**
+ * A socket.io client to paste (in the repository, which has socket.io-client) that watches the
+ * sample gateway: it subscribes on `/todolist` and prints each item its user adds, or why it was refused.
+ */
+export function liveUpdatesCommand(baseUrl: string, token: string): string {
+  const script = [
+    `import { io } from 'socket.io-client';`,
+    `const socket = io(${JSON.stringify(`${baseUrl}/todolist`)}, { auth: { token: ${JSON.stringify(token)} } });`,
+    `socket.on('connect', () => socket.emit('subscribe'));`,
+    `socket.on('subscribed', ({ items }) => console.log('subscribed:', items.length, 'items so far; waiting for new ones'));`,
+    `socket.on('todoAdded', (item) => console.log('todoAdded', item));`,
+    `socket.on('exception', (refusal) => console.log('refused', refusal));`,
+    `socket.on('connect_error', (error) => console.log('refused', error.data ?? error.message));`,
+    `socket.on('disconnect', (reason) => console.log('disconnected:', reason));`,
+  ].join(' ');
+  return `node --input-type=module -e ${shellWord(script)}`;
+}
+
+/** The heading of the live-updates client in the dev-mode block. */
+export const LIVE_UPDATES_HEADING =
+  "# live (the reader, scope Todolist.Read): socket.io namespace /todolist; run it in another terminal, then the writer's call above";
+
 /** What {@link formatDevExamples} prints about the emulator. */
 export interface DevExamplesContext {
   readonly baseUrl: string;
@@ -136,6 +158,8 @@ export function formatDevExamples(context: DevExamplesContext, examples: readonl
     const token = context.mint({ ...example.token, issuedAt, expiresInSeconds: context.lifetimeSeconds });
     lines.push(exampleHeading(example), curlCommand(example, context.baseUrl, token), '');
   }
+  const reader = context.mint({ scopes: ['Todolist.Read'], issuedAt, expiresInSeconds: context.lifetimeSeconds });
+  lines.push(LIVE_UPDATES_HEADING, liveUpdatesCommand(context.baseUrl, reader), '');
   lines.push('# Set AZURE_TENANT_ID and AZURE_CLIENT_ID to validate tokens from your own tenant instead.', '');
   return lines.join('\n');
 }

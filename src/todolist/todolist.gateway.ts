@@ -1,4 +1,3 @@
-import { ModuleRef } from '@nestjs/core';
 import { ConnectedSocket, SubscribeMessage, WebSocketGateway, type OnGatewayInit } from '@nestjs/websockets';
 import { AppPermissions, AzureUser, AzureWebSocketAuth, Scopes, type AzurePrincipal } from 'nestjs-azure-auth';
 import type { Namespace, Socket } from 'socket.io';
@@ -22,12 +21,11 @@ const tenantRoom = (tid: string) => `tenant:${tid}`;
 export class TodoListGateway implements OnGatewayInit {
   constructor(
     private readonly todoList: TodoListService,
-    private readonly moduleRef: ModuleRef,
+    private readonly webSocketAuth: AzureWebSocketAuth,
   ) {}
 
   afterInit(server: Namespace): void {
-    // AzureAuthModule is imported by the app module: its WebSocket service is looked up app-wide.
-    this.moduleRef.get(AzureWebSocketAuth, { strict: false }).protect(server);
+    this.webSocketAuth.protect(server);
     this.todoList.onAdded((caller: TodoListCaller, item: TodoItem) => {
       server.to([ownerRoom(caller.tid, item.owner), tenantRoom(caller.tid)]).emit(TODO_ADDED_EVENT, item);
     });
