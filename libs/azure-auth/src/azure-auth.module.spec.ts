@@ -99,6 +99,8 @@ describe('AzureAuthModule', () => {
     await expect(start({ authorityHost: 'http://login.example.com' })).rejects.toThrow(/option "authorityHost".*https/);
     await expect(start({ authorityHost: 'https://login.microsoftonline.com/tenant' })).rejects.toThrow(/option "authorityHost"/);
     await expect(start({ clockToleranceSeconds: -1 })).rejects.toThrow(/option "clockToleranceSeconds"/);
+    // A broken percent escape in the authority is the option's fault, not a bare URIError.
+    await expect(start({ tenantId: undefined, authority: 'https://contoso.ciamlogin.com/%zz/v2.0' })).rejects.toThrow(/option "authority".*malformed percent escape/);
     await expect(start({ acceptedTokenVersions: ['3.0' as '2.0'] })).rejects.toThrow(/option "acceptedTokenVersions"/);
     await expect(start({ audience: [] })).rejects.toThrow(/option "audience"/);
     await expect(start({ tenantId: 'common' })).rejects.toThrow(/option "allowedTenants".*allowAnyTenant/);

@@ -239,7 +239,7 @@ function resolveAuthority(options: Omit<AzureAuthModuleOptions, 'authorities'>):
     const url = parseSecureUrl(authority, 'authority');
     if (url.search || url.hash) throw new AzureAuthConfigurationError('authority', 'must not carry a query or fragment');
     // Shown as written: `{policy}`, not `%7Bpolicy%7D`.
-    label = decodeURI(url.href.replace(/\/+$/, ''));
+    label = decodeAuthority(url.href.replace(/\/+$/, ''));
     discovery = authorityDiscovery(label, policies).map((entry) =>
       appId ? { ...entry, metadataUrl: `${entry.metadataUrl}?appid=${encodeURIComponent(appId)}` } : entry,
     );
@@ -283,4 +283,13 @@ function resolveAuthority(options: Omit<AzureAuthModuleOptions, 'authorities'>):
     clientCredential,
     downstreamCacheMaxPartitions: maxPartitions,
   };
+}
+
+/** An authority URL shown and fetched as written (`{policy}`, not `%7Bpolicy%7D`); a broken percent escape is a configuration error. */
+function decodeAuthority(href: string): string {
+  try {
+    return decodeURI(href);
+  } catch {
+    throw new AzureAuthConfigurationError('authority', `has a malformed percent escape (a "%" not followed by two hex digits): ${JSON.stringify(href)}`);
+  }
 }
