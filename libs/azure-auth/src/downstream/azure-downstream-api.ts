@@ -12,7 +12,7 @@ import { agentFor } from '../metadata/proxy-agent.js';
 import { parseSecureUrl } from '../shared/urls.js';
 import { authorityOf, type AzurePrincipal } from '../token/azure-principal.js';
 import { internalsOf, type AzureCaller } from './azure-caller.decorator.js';
-import { HttpExchangeError, httpExchange, type HttpExchangeAnswer } from './http-exchange.js';
+import { HttpExchangeError, httpExchange, type HttpExchangeAnswer } from '../shared/http-exchange.js';
 import { createConfidentialClient, loadMsalNode, type MsalNode, type MsalTransport } from './msal-client.js';
 import { TenantEndpointsCache, type TenantEndpoints } from './tenant-endpoints.js';
 import { RETRY_AFTER_SECONDS, toTokenRequestFailure } from './token-request-errors.js';

@@ -3,7 +3,7 @@ import type { Logger } from '@nestjs/common';
 import type * as Msal from '@azure/msal-node';
 import { AzureAuthConfigurationError } from '../errors/azure-auth-configuration.error.js';
 import type { ResolvedClientCredential } from './client-credential.js';
-import { HttpExchangeError, httpExchange } from './http-exchange.js';
+import { HttpExchangeError, httpExchange } from '../shared/http-exchange.js';
 import type { TenantEndpoints } from './tenant-endpoints.js';
 
 /** `@azure/msal-node` as loaded. @internal */

@@ -1,7 +1,7 @@
 import http, { type Agent, type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 
-/** A request to a downstream API or to Entra's token endpoint. */
+/** A request to Entra (a document, the token endpoint) or to a downstream API. */
 export interface HttpExchangeRequest {
   readonly method: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -27,7 +27,7 @@ export class HttpExchangeError extends Error {
 }
 
 /**
- * One HTTP(S) exchange with a hard deadline and a size cap, through Node's own `http`/`https`
+ * One HTTP(S) exchange (metadata and keys documents, token requests, downstream calls) with a hard deadline and a size cap, through Node's own `http`/`https`
  * so that the module's agent applies (`fetch` takes no agent): certificate checks stay Node's,
  * with `NODE_EXTRA_CA_CERTS` or the agent's `ca`, never turned off.
  *
