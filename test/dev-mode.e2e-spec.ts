@@ -128,6 +128,7 @@ describe('dev mode (neither AZURE_TENANT_ID nor AZURE_CLIENT_ID set)', () => {
       'daemon GET /api/todolist 200',
       'admin GET /api/admin 200',
       'reader POST /api/todolist 403',
+      'writer DELETE /api/todolist/00000000-0000-4000-8000-000000000000 401',
       'graph GET /api/me 401',
       'profile GET /api/me/profile 200',
     ]);
@@ -163,7 +164,8 @@ describe('dev mode (neither AZURE_TENANT_ID nor AZURE_CLIENT_ID set)', () => {
       const text = await response.text();
       answers.push({ caller: call.caller, status: response.status, body: text.startsWith('[') || text.startsWith('{') ? JSON.parse(text) : text });
       const challenge = response.headers.get('www-authenticate');
-      if (response.status === 401) expect(challenge).toMatch(/^Bearer realm="[^"]+", error="invalid_token"/);
+      if (call.method === 'DELETE') expect(challenge).toMatch(/^Bearer realm="[^"]+", authorization_uri="[^"]+", error="insufficient_claims", error_description="[^"]+", claims="[^"]+"$/);
+      else if (response.status === 401) expect(challenge).toMatch(/^Bearer realm="[^"]+", error="invalid_token"/);
       else if (response.status === 403) expect(challenge).toMatch(/^Bearer realm="[^"]+", error="insufficient_scope", .*scope="Todolist\.ReadWrite"$/);
       else expect(challenge).toBeNull();
     }
@@ -174,7 +176,8 @@ describe('dev mode (neither AZURE_TENANT_ID nor AZURE_CLIENT_ID set)', () => {
     expect(written.body).toMatchObject({ description: 'Try nestjs-azure-auth' });
     expect(read.body).toEqual([written.body]);
     expect(daemon.body).toEqual(expect.arrayContaining([written.body]));
-    expect(answers[5].body).toMatchObject({ reason: 'graph_token' });
+    expect(answers[5].body).toMatchObject({ reason: 'insufficient_claims', authContexts: ['c1'] });
+    expect(answers[6].body).toMatchObject({ reason: 'graph_token' });
   });
 
   it('prints a socket.io client that, pasted into a shell, receives the item the writer adds', async () => {

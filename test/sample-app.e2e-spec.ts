@@ -166,6 +166,28 @@ describe('the built sample app, configured by environment against the emulator',
     expect(summary.body.owners).toBeGreaterThanOrEqual(3);
   });
 
+  it('deletes an item only after step-up (authentication context c1), and only the caller\u2019s own', async () => {
+    const alice = randomUUID();
+    const bob = randomUUID();
+    const writer = (oid: string, claims: Record<string, unknown> = {}) => entra.mintAccessToken({ oid, scopes: ['Todolist.ReadWrite'], claims });
+    const remove = (bearer: string, id: string) => call(`${app.url}/api/todolist/${id}`, { method: 'DELETE', token: bearer });
+    const item = (await call(`${app.url}/api/todolist`, { method: 'POST', token: writer(alice), body: { description: 'Sensitive' } })).body;
+
+    const challenged = await remove(writer(alice, { xms_cc: ['cp1'] }), item.id);
+    expect([challenged.status, challenged.body.reason, challenged.body.authContexts]).toEqual([401, 'insufficient_claims', ['c1']]);
+    expect(challenged.headers.get('www-authenticate')).toMatch(/ error="insufficient_claims", error_description="[^"]+", claims="[A-Za-z0-9+/=]+"$/);
+    const told = await remove(writer(alice), item.id);
+    expect([told.status, told.body.reason]).toEqual([403, 'auth_context_required']);
+    const reader = await remove(entra.mintAccessToken({ oid: alice, scopes: ['Todolist.Read'], claims: { acrs: ['c1'] } }), item.id);
+    expect([reader.status, reader.body.reason]).toEqual([403, 'insufficient_permissions']);
+
+    expect((await remove(writer(bob, { acrs: ['c1'] }), item.id)).status).toBe(404);
+    const deleted = await remove(writer(alice, { acrs: ['c1'] }), item.id);
+    expect([deleted.status, deleted.body]).toEqual([204, '']);
+    expect((await remove(writer(alice, { acrs: ['c1'] }), item.id)).status).toBe(404);
+    expect((await call(`${app.url}/api/todolist`, { token: writer(alice) })).body).toEqual([]);
+  });
+
   describe('POST /api/todolist validates its body', () => {
     const writerOid = randomUUID();
     const writer = () => entra.mintAccessToken({ oid: writerOid, scopes: ['Todolist.ReadWrite'] });

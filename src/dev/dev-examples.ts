@@ -6,7 +6,7 @@ export interface DevExample {
   readonly caller: string;
   /** Who the caller is and why the answer is what it is; no parentheses. */
   readonly description: string;
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: string;
   readonly body?: Readonly<Record<string, unknown>>;
   /** The status the API answers; printed so that the line can be checked by eye and by test. */
@@ -62,6 +62,14 @@ export const DEV_EXAMPLES: readonly DevExample[] = Object.freeze([
     body: { description: 'Not allowed' },
     expectedStatus: 403,
     token: { scopes: ['Todolist.Read'] },
+  },
+  {
+    caller: 'writer',
+    description: 'challenged: deleting also needs the authentication context c1; this SPA declared cp1, so the 401 carries the claims to sign in again with',
+    method: 'DELETE',
+    path: '/api/todolist/00000000-0000-4000-8000-000000000000',
+    expectedStatus: 401,
+    token: { scopes: ['Todolist.ReadWrite'], claims: { xms_cc: ['cp1'] } },
   },
   {
     caller: 'graph',

@@ -33,6 +33,16 @@ describe('TodoListService', () => {
     expect(service.summary(OTHER_TENANT)).toEqual({ items: 0, owners: 0 });
   });
 
+  it("removes only the caller's own item, in the caller's tenant", () => {
+    const a = service.add(alice, 'a');
+    const b = service.add(bob, 'b');
+    expect(service.remove(bob, a.id)).toBe(false);
+    expect(service.remove({ ...alice, tid: OTHER_TENANT }, a.id)).toBe(false);
+    expect(service.remove(alice, a.id)).toBe(true);
+    expect(service.remove(alice, a.id)).toBe(false);
+    expect(service.list(daemon)).toEqual([b]);
+  });
+
   it('hands out copies: a caller cannot change the store through a listed array', () => {
     service.add(alice, 'a');
     (service.list(daemon) as unknown[]).push('junk');

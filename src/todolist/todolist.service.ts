@@ -32,6 +32,15 @@ export class TodoListService {
     return item;
   }
 
+  /** Deletes one of the caller's own items; `false` when the caller has no item with that id. */
+  remove(caller: TodoListCaller, id: string): boolean {
+    const items = this.tenants.get(caller.tid) ?? [];
+    const index = items.findIndex((item) => item.id === id && item.owner === caller.oid);
+    if (index === -1) return false;
+    items.splice(index, 1);
+    return true;
+  }
+
   /** Counts for the admin view of one tenant. */
   summary(tenantId: string): { items: number; owners: number } {
     const items = this.tenants.get(tenantId) ?? [];

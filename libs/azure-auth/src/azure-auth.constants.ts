@@ -10,6 +10,7 @@ export const IS_PUBLIC_KEY = 'azure-auth:public';
 export const SCOPES_KEY = 'azure-auth:scopes';
 export const APP_PERMISSIONS_KEY = 'azure-auth:app-permissions';
 export const ROLES_KEY = 'azure-auth:roles';
+export const AUTH_CONTEXT_KEY = 'azure-auth:auth-context';
 
 /** Microsoft's own public cloud authority host. */
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';

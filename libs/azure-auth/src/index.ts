@@ -23,6 +23,7 @@ export { Public } from './decorators/public.decorator.js';
 export { Scopes } from './decorators/scopes.decorator.js';
 export { AppPermissions } from './decorators/app-permissions.decorator.js';
 export { Roles } from './decorators/roles.decorator.js';
+export { RequireAuthContext } from './decorators/require-auth-context.decorator.js';
 export { AzureUser } from './decorators/azure-user.decorator.js';
 
 export type { AzurePrincipal } from './token/azure-principal.js';

@@ -46,6 +46,16 @@ describe('formatText', () => {
     expect(text).not.toContain(SIGNATURE);
   });
 
+  it('shows what a step-up route makes of a user token: its acrs, and whether its client answers claims challenges', () => {
+    const plain = formatText({ token, verdict: skipped });
+    expect(plain).toMatch(/^ {2}auth contexts +\(none: no acrs claim\)$/m);
+    expect(plain).toMatch(/^ {2}claims challenges +not declared \(no cp1 in xms_cc\): a step-up route answers 403 auth_context_required$/m);
+    const steppedUp = inspectToken(`${b64({ typ: 'JWT', alg: 'RS256', kid: 'key-1' })}.${b64({ ...claims, acrs: ['c1', 'c2'], xms_cc: ['cp1'] })}.${SIGNATURE}`, NOW_MS);
+    const text = formatText({ token: steppedUp, verdict: skipped });
+    expect(text).toMatch(/^ {2}auth contexts +c1\n {2} +c2$/m);
+    expect(text).toMatch(/^ {2}claims challenges +answered \(xms_cc holds cp1\): a step-up route sends a 401 challenge$/m);
+  });
+
   it('prints a VALID verdict with the principal', () => {
     const text = formatText({
       token,

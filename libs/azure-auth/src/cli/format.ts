@@ -1,3 +1,4 @@
+import { listClaim } from '../token/claims.js';
 import type { TokenInspection } from './inspect.js';
 import type { Verdict } from './verify.js';
 
@@ -42,6 +43,18 @@ function claimRows(token: TokenInspection): Array<[string, string[]]> {
   });
 }
 
+/** What a step-up route makes of the token: the authentication contexts it satisfied (`acrs`), and whether its client can answer a claims challenge (`xms_cc`). */
+function stepUpRows(claims: Readonly<Record<string, unknown>>): Array<[string, string[]]> {
+  const acrs = listClaim(claims.acrs);
+  return [
+    ['auth contexts', acrs.length > 0 ? [...acrs] : ['(none: no acrs claim)']],
+    [
+      'claims challenges',
+      [listClaim(claims.xms_cc).includes('cp1') ? 'answered (xms_cc holds cp1): a step-up route sends a 401 challenge' : 'not declared (no cp1 in xms_cc): a step-up route answers 403 auth_context_required'],
+    ],
+  ];
+}
+
 function summaryRows(token: TokenInspection): Array<[string, string[]]> {
   const { summary, lifetime } = token;
   const kind = summary.kind === 'app-only' ? 'app-only (an application calling as itself)' : summary.guest ? 'delegated (a guest user)' : 'delegated (a signed-in user)';
@@ -53,7 +66,7 @@ function summaryRows(token: TokenInspection): Array<[string, string[]]> {
     ['lifetime', [lifetime.description]],
     [summary.kind === 'app-only' ? 'app permissions' : 'scopes', summary.kind === 'app-only' ? [...token.roles] : [...token.scopes]],
   ];
-  if (summary.kind === 'delegated') rows.push(['app roles', [...token.roles]]);
+  if (summary.kind === 'delegated') rows.push(['app roles', [...token.roles]], ...stepUpRows(token.claims));
   if (summary.forMicrosoftGraph) rows.push(['note', ['issued for Microsoft Graph: only Graph can verify it']]);
   return rows.map(([name, values]) => [name, values.map((value) => printable(value))]);
 }

@@ -17,6 +17,10 @@ export interface AzureAuthErrorDetails {
    * Graph send it (`{"access_token":{…}}`), for the client to pass to MSAL as `claims`.
    */
   readonly claims?: string;
+  /** For a step-up (`insufficient_claims`, `auth_context_required`): the authentication contexts any one of which would pass. */
+  readonly authContexts?: readonly string[];
+  /** For a step-up claims challenge: where the client sends the user (`authorization_uri`). */
+  readonly authorizationUri?: string;
 }
 
 /**
@@ -33,6 +37,10 @@ export class AzureAuthError extends Error {
   readonly retryAfterSeconds?: number;
   /** For `insufficient_claims`: the claims challenge (base64 JSON), sent in `WWW-Authenticate`. */
   readonly claims?: string;
+  /** For a step-up: the authentication contexts any one of which would pass. */
+  readonly authContexts?: readonly string[];
+  /** For a step-up claims challenge: `authorization_uri` of `WWW-Authenticate`. */
+  readonly authorizationUri?: string;
 
   constructor(
     readonly reason: AzureAuthReason,
@@ -45,6 +53,8 @@ export class AzureAuthError extends Error {
     this.requiredPermissions = details.requiredPermissions;
     this.retryAfterSeconds = details.retryAfterSeconds;
     this.claims = details.claims;
+    this.authContexts = details.authContexts;
+    this.authorizationUri = details.authorizationUri;
   }
 }
 
@@ -55,6 +65,7 @@ const FORBIDDEN: ReadonlySet<AzureAuthReason> = new Set<AzureAuthReason>([
   'guest_not_allowed',
   'consent_required',
   'user_token_required',
+  'auth_context_required',
 ]);
 
 const UNAVAILABLE: ReadonlySet<AzureAuthReason> = new Set<AzureAuthReason>([

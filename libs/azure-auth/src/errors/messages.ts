@@ -1,6 +1,15 @@
 import { AzureAuthError } from './azure-auth.error.js';
 
 /**
+ * The claims request of a step-up, base64-encoded as Entra's challenges are: `acrs` is essential,
+ * with the one context (`value`) or any of several (`values`).
+ */
+function authContextClaims(authContexts: readonly string[]): string {
+  const acrs = authContexts.length === 1 ? { essential: true, value: authContexts[0] } : { essential: true, values: authContexts };
+  return Buffer.from(JSON.stringify({ access_token: { acrs } })).toString('base64');
+}
+
+/**
  * Every refusal the module produces, built in one place so wording stays consistent. Descriptions
  * are short and never contain token content (they end up in `WWW-Authenticate`); hints say how to
  * fix the cause.
@@ -124,6 +133,20 @@ export const AzureAuthErrors = {
         ? 'Acquire a new token interactively with these claims (MSAL.js: acquireTokenPopup({ scopes, claims: atob(claims) })), then retry.'
         : 'Acquire a new token interactively (MSAL.js: acquireTokenPopup), then retry.',
       claims,
+    }),
+  authContextChallenge: (authContexts: readonly string[], authorizationUri: string | undefined) =>
+    new AzureAuthError('insufficient_claims', {
+      description: 'This operation needs a stronger sign-in (Conditional Access authentication context)',
+      hint: 'Acquire a new token interactively with these claims (MSAL.js: acquireTokenPopup or acquireTokenRedirect with { scopes, claims: atob(claims) }), then retry.',
+      claims: authContextClaims(authContexts),
+      authContexts,
+      authorizationUri,
+    }),
+  authContextRequired: (authContexts: readonly string[]) =>
+    new AzureAuthError('auth_context_required', {
+      description: `This operation needs the authentication context ${authContexts.join(' or ')}`,
+      hint: "The client cannot answer a claims challenge: declare clientCapabilities: ['cp1'] in the SPA's MSAL configuration and handle the 401 insufficient_claims challenge by calling acquireTokenPopup or acquireTokenRedirect with its claims.",
+      authContexts,
     }),
   consentRequired: (scopes: readonly string[]) =>
     new AzureAuthError('consent_required', {

@@ -24,14 +24,19 @@ export type AzureAuthReason =
   | 'caller_changed'
   // 401 for an unexpected failure while checking the token (details in the log)
   | 'token_rejected'
-  // 401: a downstream API needs more from the user (Conditional Access, MFA, continuous access
-  // evaluation); the `claims` of the challenge say what, for the client to ask the user again
+  // 401: the route, or a downstream API, needs more from the user (an authentication context,
+  // MFA, continuous access evaluation); the `claims` of the challenge say what, for the client to
+  // ask the user again
   | 'insufficient_claims'
   // 403: a valid token that may not do this
   | 'insufficient_permissions'
   | 'no_permissions'
   | 'client_not_allowed'
   | 'guest_not_allowed'
+  // 403: the route needs a Conditional Access authentication context (step-up) the token lacks,
+  // and its client cannot answer a claims challenge (no `cp1` in `xms_cc`); a client that can gets
+  // 401 `insufficient_claims` instead
+  | 'auth_context_required'
   // 403: a call on the caller's behalf that cannot be made for this caller
   | 'consent_required'
   | 'user_token_required'

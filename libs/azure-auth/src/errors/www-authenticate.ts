@@ -18,7 +18,8 @@ export function buildWwwAuthenticate(error: AzureAuthError, realm: string): stri
   if (error.reason === 'insufficient_claims') {
     // What MSAL.js needs to ask the user again: the claims, exactly as the challenge had them.
     const claims = error.claims ? `, claims=${quote(error.claims)}` : '';
-    return `Bearer ${realmParam}, error="insufficient_claims", error_description=${quote(error.description)}${claims}`;
+    const authorizationUri = error.authorizationUri ? `, authorization_uri=${quote(error.authorizationUri)}` : '';
+    return `Bearer ${realmParam}${authorizationUri}, error="insufficient_claims", error_description=${quote(error.description)}${claims}`;
   }
   if (error.status === 403) {
     const scope = error.requiredPermissions?.length
@@ -40,6 +41,8 @@ export interface AzureAuthErrorBody {
   required?: readonly string[];
   /** For `insufficient_claims`: the claims challenge (base64 JSON), as in `WWW-Authenticate`, for clients that cannot read that header cross-origin. */
   claims?: string;
+  /** For a step-up: the authentication contexts (`acrs`) any one of which would pass. */
+  authContexts?: readonly string[];
 }
 
 const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' };
@@ -53,5 +56,6 @@ export function buildErrorBody(error: AzureAuthError): AzureAuthErrorBody {
     ...(error.hint ? { hint: error.hint } : {}),
     ...(error.requiredPermissions ? { required: error.requiredPermissions } : {}),
     ...(error.claims ? { claims: error.claims } : {}),
+    ...(error.authContexts ? { authContexts: error.authContexts } : {}),
   };
 }

@@ -256,3 +256,62 @@ describe('isAppOnly', () => {
     expect(createPrincipal(base({ sub: 'x', oid: 'x', roles: ['R'] }), tenantId, '2.0', options()).appOnly).toBe(true);
   });
 });
+
+describe('authorize: authentication context (step-up)', () => {
+  const thrown = (principal: AzurePrincipal, requirements: PermissionRequirements): AzureAuthError => {
+    try {
+      authorize(principal, requirements);
+    } catch (error) {
+      return error as AzureAuthError;
+    }
+    throw new Error('expected a refusal, the caller was admitted');
+  };
+  const decoded = (claims: string | undefined) => JSON.parse(Buffer.from(claims ?? '', 'base64').toString('utf8'));
+
+  it('admits a token whose acrs holds any one of the contexts', () => {
+    expect(() => authorize(user({ acrs: ['c2'] }), { scopes: ['Todolist.Read'], authContexts: ['c1', 'c2'] })).not.toThrow();
+  });
+
+  it('sends a cp1 client a claims challenge (401) for the one context, with the tenant authorize endpoint', () => {
+    const error = thrown(user({ acrs: ['c3'], xms_cc: ['cp1'] }), { authContexts: ['c1'] });
+    expect([error.status, error.reason]).toEqual([401, 'insufficient_claims']);
+    expect(decoded(error.claims)).toEqual({ access_token: { acrs: { essential: true, value: 'c1' } } });
+    expect(error.authContexts).toEqual(['c1']);
+    expect(error.authorizationUri).toBe(`https://login.microsoftonline.com/${tenantId}/oauth2/v2.0/authorize`);
+  });
+
+  it('asks for any of several contexts with values', () => {
+    const error = thrown(user({ xms_cc: ['cp1'] }), { authContexts: ['c1', 'c2'] });
+    expect(decoded(error.claims)).toEqual({ access_token: { acrs: { essential: true, values: ['c1', 'c2'] } } });
+  });
+
+  it('tells a client without cp1 what it lacks (403 auth_context_required) rather than challenging it', () => {
+    const error = thrown(user({ xms_cc: ['cp2'] }), { authContexts: ['c1'] });
+    expect([error.status, error.reason, error.authContexts, error.claims]).toEqual([403, 'auth_context_required', ['c1'], undefined]);
+    expect(error.hint).toContain("clientCapabilities: ['cp1']");
+  });
+
+  it('never matches acrs or xms_cc that are not arrays (no substring match)', () => {
+    const error = thrown(user({ acrs: 'c1' as unknown as string[], xms_cc: 'cp1' as unknown as string[] }), { authContexts: ['c1'] });
+    expect(error.reason).toBe('auth_context_required');
+  });
+
+  it('checks scopes first: stepping up cannot grant a missing scope', () => {
+    const error = thrown(user({ xms_cc: ['cp1'] }), { scopes: ['Todolist.ReadWrite'], authContexts: ['c1'] });
+    expect(error.reason).toBe('insufficient_permissions');
+  });
+
+  it('refuses an app-only token on a route that needs a context (no user to step up)', () => {
+    expect(thrown(daemon(), { appPermissions: ['Todolist.Read.All'], authContexts: ['c1'] }).reason).toBe('auth_context_required');
+  });
+
+  it('names no authorization_uri for a custom authority (B2C, External ID)', () => {
+    const custom = createPrincipal(
+      base({ sub: 'user-sub', oid: 'user-oid', azp: spaClient, scp: 'Todolist.Read', xms_cc: ['cp1'] }),
+      tenantId,
+      '2.0',
+      options({ tenantId: undefined, authority: 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin/v2.0' }),
+    );
+    expect(thrown(custom, { authContexts: ['c1'] }).authorizationUri).toBeUndefined();
+  });
+});

@@ -1,11 +1,14 @@
 import { AzureAuthErrors } from '../errors/messages.js';
 import { authorityOf, type AzurePrincipal } from '../token/azure-principal.js';
+import { listClaim } from '../token/claims.js';
 
 /** What a route asks of its caller, read once per handler from the decorators. */
 export interface PermissionRequirements {
   readonly scopes?: readonly string[];
   readonly appPermissions?: readonly string[];
   readonly roles?: readonly string[];
+  /** Conditional Access authentication contexts (`@RequireAuthContext`), any one of which the token's `acrs` must hold. */
+  readonly authContexts?: readonly string[];
 }
 
 function holdsAny(granted: readonly string[], required: readonly string[]): boolean {
@@ -14,14 +17,39 @@ function holdsAny(granted: readonly string[], required: readonly string[]): bool
 }
 
 /**
+ * Step-up: the token's `acrs` must hold one of the route's authentication contexts. A client that
+ * declared it can handle claims challenges (`xms_cc` holds `cp1`) is sent one (401); any other is
+ * told what it lacks (403), since it could not act on a challenge.
+ */
+function checkAuthContext(principal: AzurePrincipal, authContexts: readonly string[], authorizationUri: string | undefined): void {
+  if (holdsAny(listClaim(principal.claims.acrs), authContexts)) return;
+  if (listClaim(principal.claims.xms_cc).includes('cp1')) throw AzureAuthErrors.authContextChallenge(authContexts, authorizationUri);
+  throw AzureAuthErrors.authContextRequired(authContexts);
+}
+
+/**
  * Decides whether a verified caller may use a route. A caller is judged by the requirements of its
  * own kind: an app-only token by `@AppPermissions` (any-of its `roles`); a user's token by
  * `@Scopes` (any-of its `scp`) and `@Roles` (any-of its `roles`), both when both are present. A
  * route with requirements only of the other kind refuses the caller. The caller policies
  * (client allow-list, guests, tokens without permissions) are those of the authority that admitted
- * the token. Throws 403 errors; 401 for a `request.user` this module did not create.
+ * the token. A route's authentication contexts are checked last, once the caller may use it
+ * otherwise (stepping up cannot grant a missing scope). Throws 403 errors; 401 for a claims
+ * challenge, and for a `request.user` this module did not create.
  */
 export function authorize(principal: AzurePrincipal, requirements: PermissionRequirements): void {
+  checkPermissions(principal, requirements);
+  if (requirements.authContexts) checkAuthContext(principal, requirements.authContexts, authorizationUriOf(principal));
+}
+
+/** Where a client sends the user to satisfy a claims challenge: the authorize endpoint of the tenant that issued the token (none for B2C and custom authorities). */
+function authorizationUriOf(principal: AzurePrincipal): string | undefined {
+  const options = authorityOf(principal);
+  if (!options || options.customAuthority) return undefined;
+  return `${options.authorityHost}/${principal.tid || options.tenantId}/oauth2/v2.0/authorize`;
+}
+
+function checkPermissions(principal: AzurePrincipal, requirements: PermissionRequirements): void {
   const options = authorityOf(principal);
   if (!options) throw AzureAuthErrors.tokenMissing();
   if (options.allowedClientApps && !options.allowedClientApps.has(principal.clientId.toLowerCase())) {

@@ -1,11 +1,12 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { AppPermissionsMetadata } from '../decorators/app-permissions.decorator.js';
 import { PublicMetadata } from '../decorators/public.decorator.js';
+import { AuthContextMetadata } from '../decorators/require-auth-context.decorator.js';
 import { RolesMetadata } from '../decorators/roles.decorator.js';
 import { ScopesMetadata } from '../decorators/scopes.decorator.js';
 import type { PermissionRequirements } from './authorize.js';
 
-const DECORATORS = [PublicMetadata, ScopesMetadata, AppPermissionsMetadata, RolesMetadata] as const;
+const DECORATORS = [PublicMetadata, ScopesMetadata, AppPermissionsMetadata, RolesMetadata, AuthContextMetadata] as const;
 
 /** What the decorators of one handler (and its class) say, read handler-first. */
 export interface RouteRequirements {
@@ -58,6 +59,7 @@ export class RouteRequirementsReader {
               scopes: Reflect.getOwnMetadata(ScopesMetadata.KEY, target) as readonly string[] | undefined,
               appPermissions: Reflect.getOwnMetadata(AppPermissionsMetadata.KEY, target) as readonly string[] | undefined,
               roles: Reflect.getOwnMetadata(RolesMetadata.KEY, target) as readonly string[] | undefined,
+              authContexts: Reflect.getOwnMetadata(AuthContextMetadata.KEY, target) as readonly string[] | undefined,
             },
           }
         : NONE;

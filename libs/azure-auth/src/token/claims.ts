@@ -43,3 +43,11 @@ export interface JwtHeader {
   typ?: unknown;
   [parameter: string]: unknown;
 }
+
+/**
+ * The strings of a list claim whose shape no rule checks (`acrs`, `xms_cc`): its string members
+ * when it is an array, else none (a string `"c1"` never matches by substring).
+ */
+export function listClaim(value: unknown): readonly string[] {
+  return Array.isArray(value) ? value.filter((member): member is string => typeof member === 'string') : [];
+}
