@@ -106,12 +106,19 @@ describe.each(CASES)('Swagger UI of the sample app on %s %s, in headless Chromiu
     await expect(authorize.textContent()).resolves.toMatch(/Authorize/);
   });
 
+  it('says in its description that DELETE /api/todolist/{id} needs the authentication context c1', async () => {
+    const document = (await (await fetch(`${app.url}/docs-json`)).json()) as { paths: Record<string, Record<string, { description?: string }>> };
+    expect(document.paths['/api/todolist/{id}'].delete.description).toMatch(/^Step-up: needs the Conditional Access authentication context c1 \(acrs\)/);
+    expect(document.paths['/api/todolist'].post.description).toBeUndefined();
+  });
+
   it('shows a lock on every guarded operation and none on /health', async () => {
     for (const [method, path] of [
       ['get', '/api/todolist'],
       ['post', '/api/todolist'],
       ['get', '/api/admin'],
       ['get', '/api/me'],
+      ['delete', '/api/todolist/{id}'],
     ]) {
       await expect(operation(method, path).locator('.authorization__btn').count()).resolves.toBe(1);
     }

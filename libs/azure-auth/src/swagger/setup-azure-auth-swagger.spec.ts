@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller, Get, Injectable, Post, UseGuards, VersioningType, type INestApplication, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { ApiBearerAuth, DECORATORS, DocumentBuilder, type OpenAPIObject, type SecuritySchemeObject } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, DECORATORS, DocumentBuilder, type OpenAPIObject, type SecuritySchemeObject } from '@nestjs/swagger';
 import { AzureAuthModule } from '../azure-auth.module.js';
 import type { AzureAuthModuleOptions } from '../azure-auth.options.js';
 import { AppPermissions } from '../decorators/app-permissions.decorator.js';
 import { Public } from '../decorators/public.decorator.js';
+import { RequireAuthContext } from '../decorators/require-auth-context.decorator.js';
 import { Roles } from '../decorators/roles.decorator.js';
 import { Scopes } from '../decorators/scopes.decorator.js';
 import { AzureAuthGuard } from '../guards/azure-auth.guard.js';
@@ -36,6 +37,16 @@ class TasksController {
   @ApiBearerAuth()
   @Get('legacy')
   legacy() {}
+
+  @RequireAuthContext('c1')
+  @Post('purge')
+  purge() {}
+
+  @ApiOperation({ summary: 'Archive', description: 'Moves every task away.' })
+  @Scopes('Todolist.ReadWrite')
+  @RequireAuthContext('c1', 'c2')
+  @Post('archive')
+  archive() {}
 
   notARoute() {}
 }
@@ -142,7 +153,18 @@ describe('createAzureAuthSwaggerDocument', () => {
     expect(security(document, '/tasks/legacy')).toEqual([{ bearer: [] }, { 'azure-ad': [`${appIdUri}/Class.Scope`] }]);
   });
 
+  it("names a step-up route's authentication contexts in its description, after the user's own", () => {
+    expect(document.paths['/tasks/purge']?.post?.description).toBe(
+      'Step-up: needs the Conditional Access authentication context c1 (acrs); without it a client with cp1 gets a 401 insufficient_claims challenge, any other a 403 auth_context_required.',
+    );
+    expect(document.paths['/tasks/archive']?.post).toMatchObject({ summary: 'Archive', description: expect.stringMatching(/^Moves every task away\.\n\nStep-up: needs the Conditional Access authentication context c1 or c2 /) });
+    expect(document.paths['/tasks/archive']?.post?.security).toEqual([{ 'azure-ad': [`${appIdUri}/Todolist.ReadWrite`] }]);
+    expect(document.paths['/tasks']?.get?.description).toBeUndefined();
+  });
+
   it('puts back the handlers’ swagger metadata once the document is built', () => {
+    expect(Reflect.getMetadata(DECORATORS.API_OPERATION, TasksController.prototype.archive)).toEqual({ summary: 'Archive', description: 'Moves every task away.' });
+    expect(Reflect.hasMetadata(DECORATORS.API_OPERATION, TasksController.prototype.purge)).toBe(false);
     expect(Reflect.getMetadata(DECORATORS.API_SECURITY, TasksController.prototype.legacy)).toEqual([{ bearer: [] }]);
     expect(Reflect.hasMetadata(DECORATORS.API_SECURITY, TasksController.prototype.list)).toBe(false);
     expect(Reflect.hasMetadata(DECORATORS.API_SECURITY, PlainController.prototype.plain)).toBe(false);

@@ -46,6 +46,8 @@ interface SwaggerSettings {
 interface Route {
   readonly handler: Function;
   readonly security: RouteSecurity;
+  /** `@RequireAuthContext` ids: said in the operation's description, which OpenAPI has no field for. */
+  readonly authContexts?: readonly string[];
 }
 
 /**
@@ -201,7 +203,7 @@ function collectRoutes(app: INestApplication, securedByDefault: boolean): Route[
       if (typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
       const { isPublic, permissions } = reader.read(new ExecutionContextHost([], controller, handler));
       const guarded = securedByDefault || hasAzureGuard(handler) || hasAzureGuard(controller) || permissions.appPermissions !== undefined || permissions.roles !== undefined;
-      routes.push({ handler, security: { isPublic, scopes: permissions.scopes, guarded } });
+      routes.push({ handler, security: { isPublic, scopes: permissions.scopes, guarded }, authContexts: isPublic ? undefined : permissions.authContexts });
     }
   }
   return routes;
@@ -245,29 +247,47 @@ function buildDocument(app: INestApplication, options: AzureAuthSwaggerOptions, 
       },
     },
   };
-  return withSecurityMetadata(routes, settings.applicationIdUri, () => SwaggerModule.createDocument(app, config, options.documentOptions));
+  return withRouteMetadata(routes, settings.applicationIdUri, () => SwaggerModule.createDocument(app, config, options.documentOptions));
+}
+
+/** The sentence an operation's description gains from `@RequireAuthContext`. */
+function authContextNote(authContexts: readonly string[]): string {
+  return `Step-up: needs the Conditional Access authentication context ${authContexts.join(' or ')} (acrs); without it a client with cp1 gets a 401 insufficient_claims challenge, any other a 403 auth_context_required.`;
 }
 
 /**
- * Lends each handler the `@ApiSecurity` metadata its decorators imply while the scanner runs, then
- * puts back what the user had. The scanner then maps handlers to operations itself, with global
- * prefixes, versions and path aliases, and the user's own `@ApiSecurity` requirements stay beside ours.
+ * Lends each handler the `@ApiSecurity` metadata its decorators imply (and, for a step-up route, an
+ * `@ApiOperation` description naming its authentication context) while the scanner runs, then puts
+ * back what the user had. The scanner then maps handlers to operations itself, with global
+ * prefixes, versions and path aliases, and the user's own `@ApiSecurity` requirements and
+ * description stay beside ours.
  */
-function withSecurityMetadata<T>(routes: readonly Route[], applicationIdUri: string, scan: () => T): T {
-  const previous = new Map<Function, unknown>();
+function withRouteMetadata<T>(routes: readonly Route[], applicationIdUri: string, scan: () => T): T {
+  const lent: Array<{ handler: Function; key: string; own: unknown }> = [];
+  const lend = <V>(handler: Function, key: string, value: (own: V | undefined) => V) => {
+    const own = Reflect.getOwnMetadata(key, handler) as V | undefined;
+    lent.push({ handler, key, own });
+    Reflect.defineMetadata(key, value(own), handler);
+  };
+  const done = new Set<Function>();
   try {
-    for (const { handler, security } of routes) {
+    for (const { handler, security, authContexts } of routes) {
       const requirements = routeSecurityRequirements(security, AZURE_AD_SECURITY_SCHEME, applicationIdUri);
-      if (requirements.length === 0 || previous.has(handler)) continue;
-      const own = Reflect.getOwnMetadata(DECORATORS.API_SECURITY, handler) as SecurityRequirementObject[] | undefined;
-      previous.set(handler, own);
-      Reflect.defineMetadata(DECORATORS.API_SECURITY, [...(own ?? []), ...requirements], handler);
+      if ((requirements.length === 0 && !authContexts) || done.has(handler)) continue;
+      done.add(handler);
+      if (requirements.length > 0) lend<SecurityRequirementObject[]>(handler, DECORATORS.API_SECURITY, (own) => [...(own ?? []), ...requirements]);
+      if (authContexts) {
+        lend<{ description?: string }>(handler, DECORATORS.API_OPERATION, (own) => ({
+          ...own,
+          description: [own?.description, authContextNote(authContexts)].filter(Boolean).join('\n\n'),
+        }));
+      }
     }
     return scan();
   } finally {
-    for (const [handler, own] of previous) {
-      if (own === undefined) Reflect.deleteMetadata(DECORATORS.API_SECURITY, handler);
-      else Reflect.defineMetadata(DECORATORS.API_SECURITY, own, handler);
+    for (const { handler, key, own } of lent) {
+      if (own === undefined) Reflect.deleteMetadata(key, handler);
+      else Reflect.defineMetadata(key, own, handler);
     }
   }
 }
