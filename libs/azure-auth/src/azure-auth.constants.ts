@@ -11,6 +11,8 @@ export const SCOPES_KEY = 'azure-auth:scopes';
 export const APP_PERMISSIONS_KEY = 'azure-auth:app-permissions';
 export const ROLES_KEY = 'azure-auth:roles';
 export const AUTH_CONTEXT_KEY = 'azure-auth:auth-context';
+export const GROUPS_KEY = 'azure-auth:groups';
+export const DIRECTORY_ROLES_KEY = 'azure-auth:directory-roles';
 
 /** Microsoft's own public cloud authority host. */
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';

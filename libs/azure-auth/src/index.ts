@@ -24,6 +24,7 @@ export { Scopes } from './decorators/scopes.decorator.js';
 export { AppPermissions } from './decorators/app-permissions.decorator.js';
 export { Roles } from './decorators/roles.decorator.js';
 export { RequireAuthContext } from './decorators/require-auth-context.decorator.js';
+export { DirectoryRoles, Groups } from './decorators/groups.decorator.js';
 export { AzureUser } from './decorators/azure-user.decorator.js';
 
 export type { AzurePrincipal } from './token/azure-principal.js';

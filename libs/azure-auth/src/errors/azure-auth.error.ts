@@ -17,6 +17,8 @@ export interface AzureAuthErrorDetails {
    * Graph send it (`{"access_token":{…}}`), for the client to pass to MSAL as `claims`.
    */
   readonly claims?: string;
+  /** For 403 on `@Groups` / `@DirectoryRoles`: the object ids any one of which would have let the caller in (not scopes: no `scope` attribute). */
+  readonly requiredMembership?: readonly string[];
   /** For a step-up (`insufficient_claims`, `auth_context_required`): the authentication contexts any one of which would pass. */
   readonly authContexts?: readonly string[];
   /** For a step-up claims challenge: where the client sends the user (`authorization_uri`). */
@@ -37,6 +39,8 @@ export class AzureAuthError extends Error {
   readonly retryAfterSeconds?: number;
   /** For `insufficient_claims`: the claims challenge (base64 JSON), sent in `WWW-Authenticate`. */
   readonly claims?: string;
+  /** For 403 on `@Groups` / `@DirectoryRoles`: the object ids any one of which would pass. */
+  readonly requiredMembership?: readonly string[];
   /** For a step-up: the authentication contexts any one of which would pass. */
   readonly authContexts?: readonly string[];
   /** For a step-up claims challenge: `authorization_uri` of `WWW-Authenticate`. */
@@ -53,6 +57,7 @@ export class AzureAuthError extends Error {
     this.requiredPermissions = details.requiredPermissions;
     this.retryAfterSeconds = details.retryAfterSeconds;
     this.claims = details.claims;
+    this.requiredMembership = details.requiredMembership;
     this.authContexts = details.authContexts;
     this.authorizationUri = details.authorizationUri;
   }
@@ -66,6 +71,7 @@ const FORBIDDEN: ReadonlySet<AzureAuthReason> = new Set<AzureAuthReason>([
   'consent_required',
   'user_token_required',
   'auth_context_required',
+  'groups_overage',
 ]);
 
 const UNAVAILABLE: ReadonlySet<AzureAuthReason> = new Set<AzureAuthReason>([

@@ -95,6 +95,17 @@ export const AzureAuthErrors = {
       hint: `Any one of these ${kind}s would be enough: ${required.join(', ')}.`,
       requiredPermissions: required,
     }),
+  membershipRequired: (kind: 'group' | 'directory role', required: readonly string[]) =>
+    new AzureAuthError('insufficient_permissions', {
+      description: `Caller is not in a required ${kind}`,
+      hint: `Membership in any one of these ${kind === 'group' ? 'groups' : 'directory roles (role template ids)'} would be enough: ${required.join(', ')}.`,
+      requiredMembership: required,
+    }),
+  groupsOverage: () =>
+    new AzureAuthError('groups_overage', {
+      description: 'The token carries no groups: the user is in more groups than a token holds (overage)',
+      hint: "Emit only the groups assigned to the application (app registration > Token configuration > groups claim > 'Groups assigned to the application'), or authorize with app roles (@Roles) instead of groups.",
+    }),
   noPermissions: () =>
     new AzureAuthError('no_permissions', {
       description: 'Token carries neither scopes (scp) nor roles',

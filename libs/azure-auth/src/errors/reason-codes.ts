@@ -37,6 +37,9 @@ export type AzureAuthReason =
   // and its client cannot answer a claims challenge (no `cp1` in `xms_cc`); a client that can gets
   // 401 `insufficient_claims` instead
   | 'auth_context_required'
+  // 403: the route needs a group (`@Groups`) and the token has none but says the user is in too many
+  // groups to list (overage); the module does not call the endpoint such a token names
+  | 'groups_overage'
   // 403: a call on the caller's behalf that cannot be made for this caller
   | 'consent_required'
   | 'user_token_required'

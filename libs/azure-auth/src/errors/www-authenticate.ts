@@ -37,7 +37,7 @@ export interface AzureAuthErrorBody {
   reason: string;
   message: string;
   hint?: string;
-  /** For 403: the permissions any one of which would have been enough (`consent_required`: the downstream scopes to consent to). */
+  /** For 403: the permissions (or groups, directory roles) any one of which would have been enough (`consent_required`: the downstream scopes to consent to). */
   required?: readonly string[];
   /** For `insufficient_claims`: the claims challenge (base64 JSON), as in `WWW-Authenticate`, for clients that cannot read that header cross-origin. */
   claims?: string;
@@ -54,7 +54,7 @@ export function buildErrorBody(error: AzureAuthError): AzureAuthErrorBody {
     reason: error.reason,
     message: error.description,
     ...(error.hint ? { hint: error.hint } : {}),
-    ...(error.requiredPermissions ? { required: error.requiredPermissions } : {}),
+    ...(error.requiredPermissions ?? error.requiredMembership ? { required: error.requiredPermissions ?? error.requiredMembership } : {}),
     ...(error.claims ? { claims: error.claims } : {}),
     ...(error.authContexts ? { authContexts: error.authContexts } : {}),
   };

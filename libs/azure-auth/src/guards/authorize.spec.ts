@@ -315,3 +315,45 @@ describe('authorize: authentication context (step-up)', () => {
     expect(thrown(custom, { authContexts: ['c1'] }).authorizationUri).toBeUndefined();
   });
 });
+
+describe('authorize: groups and directory roles', () => {
+  const GROUP = '8f2b6c1e-4d3a-4b5c-9e8f-7a6b5c4d3e2f';
+  const OTHER_GROUP = '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+  const GLOBAL_ADMIN = '62e90394-69f5-4237-9190-012177145e10';
+
+  it('admits a member of any one of the groups, whatever the case of the claim', () => {
+    admits(user({ groups: [OTHER_GROUP.toUpperCase(), GROUP] }), { groups: [OTHER_GROUP] });
+    expect(user({ groups: [GROUP.toUpperCase()] }).groups).toEqual([GROUP]);
+  });
+
+  it('refuses a non-member with 403 insufficient_permissions, listing the groups in required (not as scopes)', () => {
+    const error = refusal(user({ groups: [OTHER_GROUP] }), { groups: [GROUP] });
+    expect([error.reason, error.requiredMembership, error.requiredPermissions]).toEqual(['insufficient_permissions', [GROUP], undefined]);
+  });
+
+  it.each([
+    ['_claim_names.groups', { _claim_names: { groups: 'src1' }, _claim_sources: { src1: { endpoint: 'https://graph.windows.net/t/users/u/getMemberObjects' } } }],
+    ['hasgroups', { hasgroups: true }],
+  ])('refuses an overage token (%s) with 403 groups_overage, never as a plain non-member', (_name, claims) => {
+    const error = refusal(user(claims as Partial<AzureAccessTokenClaims>), { groups: [GROUP] });
+    expect(error.reason).toBe('groups_overage');
+    expect(error.hint).toContain('Groups assigned to the application');
+  });
+
+  it('never reads a groups claim that is not a list of strings', () => {
+    expect(user({ groups: GROUP as unknown as string[] }).groups).toEqual([]);
+    expect(user({ groups: [1, GROUP] as unknown as string[] }).groups).toEqual([GROUP]);
+    expect(refusal(user({ groups: GROUP as unknown as string[] }), { groups: [GROUP] }).reason).toBe('insufficient_permissions');
+  });
+
+  it('admits a holder of any one of the directory roles (wids), and refuses the others', () => {
+    admits(user({ wids: [GLOBAL_ADMIN] }), { directoryRoles: ['fe930be7-5e62-47db-91af-98c3a49a38b1', GLOBAL_ADMIN] });
+    const error = refusal(user({ wids: ['b79fbf4d-3ef9-4689-8143-76b194e85509'] }), { directoryRoles: [GLOBAL_ADMIN] });
+    expect([error.reason, error.requiredMembership]).toEqual(['insufficient_permissions', [GLOBAL_ADMIN]]);
+    expect(refusal(user({ wids: 1 as unknown as string[] }), { directoryRoles: [GLOBAL_ADMIN] }).reason).toBe('insufficient_permissions');
+  });
+
+  it('checks scopes before groups', () => {
+    expect(refusal(user({ groups: [GROUP] }), { scopes: ['Todolist.ReadWrite'], groups: [GROUP] }).requiredPermissions).toEqual(['Todolist.ReadWrite']);
+  });
+});

@@ -7,6 +7,10 @@ export interface PermissionRequirements {
   readonly scopes?: readonly string[];
   readonly appPermissions?: readonly string[];
   readonly roles?: readonly string[];
+  /** Security group object ids (`@Groups`), any one of which the token's `groups` must hold. */
+  readonly groups?: readonly string[];
+  /** Directory role template ids (`@DirectoryRoles`), any one of which the token's `wids` must hold. */
+  readonly directoryRoles?: readonly string[];
   /** Conditional Access authentication contexts (`@RequireAuthContext`), any one of which the token's `acrs` must hold. */
   readonly authContexts?: readonly string[];
 }
@@ -14,6 +18,24 @@ export interface PermissionRequirements {
 function holdsAny(granted: readonly string[], required: readonly string[]): boolean {
   for (const name of required) if (granted.includes(name)) return true;
   return false;
+}
+
+/**
+ * Groups: the token's `groups` must hold one of the route's. A user in too many groups for a token
+ * (overage: `_claim_names.groups` or `hasgroups` instead of the claim) cannot be judged from it,
+ * and the endpoint the token names for them is never called: that is a refusal of its own.
+ */
+function checkGroups(principal: AzurePrincipal, groups: readonly string[]): void {
+  if (holdsAny(principal.groups, groups)) return;
+  if (hasGroupsOverage(principal.claims)) throw AzureAuthErrors.groupsOverage();
+  throw AzureAuthErrors.membershipRequired('group', groups);
+}
+
+/** A token that says its user's groups did not fit in it. */
+function hasGroupsOverage(claims: AzurePrincipal['claims']): boolean {
+  if (Array.isArray(claims.groups)) return false;
+  const names = claims._claim_names;
+  return claims.hasgroups === true || (typeof names === 'object' && names !== null && Object.hasOwn(names, 'groups'));
 }
 
 /**
@@ -39,6 +61,10 @@ function checkAuthContext(principal: AzurePrincipal, authContexts: readonly stri
  */
 export function authorize(principal: AzurePrincipal, requirements: PermissionRequirements): void {
   checkPermissions(principal, requirements);
+  if (requirements.groups) checkGroups(principal, requirements.groups);
+  if (requirements.directoryRoles && !holdsAny(principal.wids, requirements.directoryRoles)) {
+    throw AzureAuthErrors.membershipRequired('directory role', requirements.directoryRoles);
+  }
   if (requirements.authContexts) checkAuthContext(principal, requirements.authContexts, authorizationUriOf(principal));
 }
 

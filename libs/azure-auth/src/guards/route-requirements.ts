@@ -1,12 +1,13 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { AppPermissionsMetadata } from '../decorators/app-permissions.decorator.js';
+import { DirectoryRolesMetadata, GroupsMetadata } from '../decorators/groups.decorator.js';
 import { PublicMetadata } from '../decorators/public.decorator.js';
 import { AuthContextMetadata } from '../decorators/require-auth-context.decorator.js';
 import { RolesMetadata } from '../decorators/roles.decorator.js';
 import { ScopesMetadata } from '../decorators/scopes.decorator.js';
 import type { PermissionRequirements } from './authorize.js';
 
-const DECORATORS = [PublicMetadata, ScopesMetadata, AppPermissionsMetadata, RolesMetadata, AuthContextMetadata] as const;
+const DECORATORS = [PublicMetadata, ScopesMetadata, AppPermissionsMetadata, RolesMetadata, GroupsMetadata, DirectoryRolesMetadata, AuthContextMetadata] as const;
 
 /** What the decorators of one handler (and its class) say, read handler-first. */
 export interface RouteRequirements {
@@ -59,6 +60,8 @@ export class RouteRequirementsReader {
               scopes: Reflect.getOwnMetadata(ScopesMetadata.KEY, target) as readonly string[] | undefined,
               appPermissions: Reflect.getOwnMetadata(AppPermissionsMetadata.KEY, target) as readonly string[] | undefined,
               roles: Reflect.getOwnMetadata(RolesMetadata.KEY, target) as readonly string[] | undefined,
+              groups: Reflect.getOwnMetadata(GroupsMetadata.KEY, target) as readonly string[] | undefined,
+              directoryRoles: Reflect.getOwnMetadata(DirectoryRolesMetadata.KEY, target) as readonly string[] | undefined,
               authContexts: Reflect.getOwnMetadata(AuthContextMetadata.KEY, target) as readonly string[] | undefined,
             },
           }

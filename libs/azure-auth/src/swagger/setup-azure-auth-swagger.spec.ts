@@ -8,6 +8,7 @@ import { AzureAuthModule } from '../azure-auth.module.js';
 import type { AzureAuthModuleOptions } from '../azure-auth.options.js';
 import { AppPermissions } from '../decorators/app-permissions.decorator.js';
 import { Public } from '../decorators/public.decorator.js';
+import { DirectoryRoles, Groups } from '../decorators/groups.decorator.js';
 import { RequireAuthContext } from '../decorators/require-auth-context.decorator.js';
 import { Roles } from '../decorators/roles.decorator.js';
 import { Scopes } from '../decorators/scopes.decorator.js';
@@ -41,6 +42,11 @@ class TasksController {
   @RequireAuthContext('c1')
   @Post('purge')
   purge() {}
+
+  @Groups('8f2b6c1e-4d3a-4b5c-9e8f-7a6b5c4d3e2f')
+  @DirectoryRoles('62e90394-69f5-4237-9190-012177145e10')
+  @Get('stats')
+  stats() {}
 
   @ApiOperation({ summary: 'Archive', description: 'Moves every task away.' })
   @Scopes('Todolist.ReadWrite')
@@ -160,6 +166,9 @@ describe('createAzureAuthSwaggerDocument', () => {
     expect(document.paths['/tasks/archive']?.post).toMatchObject({ summary: 'Archive', description: expect.stringMatching(/^Moves every task away\.\n\nStep-up: needs the Conditional Access authentication context c1 or c2 /) });
     expect(document.paths['/tasks/archive']?.post?.security).toEqual([{ 'azure-ad': [`${appIdUri}/Todolist.ReadWrite`] }]);
     expect(document.paths['/tasks']?.get?.description).toBeUndefined();
+    expect(document.paths['/tasks/stats']?.get?.description).toBe(
+      'Needs membership in the group 8f2b6c1e-4d3a-4b5c-9e8f-7a6b5c4d3e2f (groups claim). Needs the directory role 62e90394-69f5-4237-9190-012177145e10 (wids claim).',
+    );
   });
 
   it('puts back the handlers’ swagger metadata once the document is built', () => {

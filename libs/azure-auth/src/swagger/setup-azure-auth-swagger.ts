@@ -12,6 +12,7 @@ import { isGuid } from '../shared/guid.js';
 import { normalizeAuthorityHost } from '../shared/urls.js';
 import { AzureAuthGuard } from '../guards/azure-auth.guard.js';
 import { AzurePermissionsGuard } from '../guards/azure-permissions.guard.js';
+import type { PermissionRequirements } from '../guards/authorize.js';
 import { RouteRequirementsReader } from '../guards/route-requirements.js';
 import type { AzureAuthSwaggerOptions } from './azure-auth-swagger.options.js';
 import {
@@ -46,8 +47,8 @@ interface SwaggerSettings {
 interface Route {
   readonly handler: Function;
   readonly security: RouteSecurity;
-  /** `@RequireAuthContext` ids: said in the operation's description, which OpenAPI has no field for. */
-  readonly authContexts?: readonly string[];
+  /** What `@Groups`, `@DirectoryRoles` and `@RequireAuthContext` ask, for the operation's description (OpenAPI has no field for them). */
+  readonly requirementNote?: string;
 }
 
 /**
@@ -203,7 +204,7 @@ function collectRoutes(app: INestApplication, securedByDefault: boolean): Route[
       if (typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
       const { isPublic, permissions } = reader.read(new ExecutionContextHost([], controller, handler));
       const guarded = securedByDefault || hasAzureGuard(handler) || hasAzureGuard(controller) || permissions.appPermissions !== undefined || permissions.roles !== undefined;
-      routes.push({ handler, security: { isPublic, scopes: permissions.scopes, guarded }, authContexts: isPublic ? undefined : permissions.authContexts });
+      routes.push({ handler, security: { isPublic, scopes: permissions.scopes, guarded }, requirementNote: isPublic ? undefined : requirementNote(permissions) });
     }
   }
   return routes;
@@ -250,14 +251,20 @@ function buildDocument(app: INestApplication, options: AzureAuthSwaggerOptions, 
   return withRouteMetadata(routes, settings.applicationIdUri, () => SwaggerModule.createDocument(app, config, options.documentOptions));
 }
 
-/** The sentence an operation's description gains from `@RequireAuthContext`. */
-function authContextNote(authContexts: readonly string[]): string {
-  return `Step-up: needs the Conditional Access authentication context ${authContexts.join(' or ')} (acrs); without it a client with cp1 gets a 401 insufficient_claims challenge, any other a 403 auth_context_required.`;
+/** The sentences an operation's description gains from `@Groups`, `@DirectoryRoles` and `@RequireAuthContext`. */
+function requirementNote({ groups, directoryRoles, authContexts }: PermissionRequirements): string | undefined {
+  const sentences = [
+    groups && `Needs membership in the group ${groups.join(' or ')} (groups claim).`,
+    directoryRoles && `Needs the directory role ${directoryRoles.join(' or ')} (wids claim).`,
+    authContexts &&
+      `Step-up: needs the Conditional Access authentication context ${authContexts.join(' or ')} (acrs); without it a client with cp1 gets a 401 insufficient_claims challenge, any other a 403 auth_context_required.`,
+  ].filter(Boolean);
+  return sentences.length > 0 ? sentences.join(' ') : undefined;
 }
 
 /**
- * Lends each handler the `@ApiSecurity` metadata its decorators imply (and, for a step-up route, an
- * `@ApiOperation` description naming its authentication context) while the scanner runs, then puts
+ * Lends each handler the `@ApiSecurity` metadata its decorators imply (and, for a route with groups,
+ * directory roles or an authentication context, an `@ApiOperation` description naming them) while the scanner runs, then puts
  * back what the user had. The scanner then maps handlers to operations itself, with global
  * prefixes, versions and path aliases, and the user's own `@ApiSecurity` requirements and
  * description stay beside ours.
@@ -271,16 +278,13 @@ function withRouteMetadata<T>(routes: readonly Route[], applicationIdUri: string
   };
   const done = new Set<Function>();
   try {
-    for (const { handler, security, authContexts } of routes) {
+    for (const { handler, security, requirementNote: note } of routes) {
       const requirements = routeSecurityRequirements(security, AZURE_AD_SECURITY_SCHEME, applicationIdUri);
-      if ((requirements.length === 0 && !authContexts) || done.has(handler)) continue;
+      if ((requirements.length === 0 && !note) || done.has(handler)) continue;
       done.add(handler);
       if (requirements.length > 0) lend<SecurityRequirementObject[]>(handler, DECORATORS.API_SECURITY, (own) => [...(own ?? []), ...requirements]);
-      if (authContexts) {
-        lend<{ description?: string }>(handler, DECORATORS.API_OPERATION, (own) => ({
-          ...own,
-          description: [own?.description, authContextNote(authContexts)].filter(Boolean).join('\n\n'),
-        }));
+      if (note) {
+        lend<{ description?: string }>(handler, DECORATORS.API_OPERATION, (own) => ({ ...own, description: [own?.description, note].filter(Boolean).join('\n\n') }));
       }
     }
     return scan();

@@ -42,7 +42,7 @@ describe('a principal this module created', () => {
   it('shows handlers its claims and nothing of the module: own keys are the documented ones', () => {
     const principal = createPrincipal(claims(), 't', '2.0', workforce);
     expect(Object.keys(principal).sort()).toEqual(
-      ['appOnly', 'claims', 'clientId', 'expiresAt', 'guest', 'name', 'oid', 'roles', 'scopes', 'sub', 'tid', 'tokenVersion', 'username'].sort(),
+      ['appOnly', 'claims', 'clientId', 'expiresAt', 'groups', 'guest', 'name', 'oid', 'roles', 'scopes', 'sub', 'tid', 'tokenVersion', 'username', 'wids'].sort(),
     );
     expect(Object.getOwnPropertySymbols(principal)).toEqual([]);
   });

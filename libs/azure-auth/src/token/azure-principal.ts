@@ -1,6 +1,6 @@
 import type { AzureTokenVersion } from '../azure-auth.options.js';
 import type { ResolvedAuthority } from '../azure-auth.options.resolve.js';
-import type { AzureAccessTokenClaims } from './claims.js';
+import { listClaim, type AzureAccessTokenClaims } from './claims.js';
 
 /** The verified caller, as handlers receive it through `@AzureUser()` (and `request.user`). */
 export interface AzurePrincipal {
@@ -14,6 +14,10 @@ export interface AzurePrincipal {
   readonly scopes: readonly string[];
   /** App roles of a user, or app permissions of an app-only token (`roles`). */
   readonly roles: readonly string[];
+  /** Security group object ids from the `groups` claim; empty when the token has none (or an overage marker instead). */
+  readonly groups: readonly string[];
+  /** Directory role template ids from the `wids` claim. */
+  readonly wids: readonly string[];
   /** True when an application calls as itself (no signed-in user). */
   readonly appOnly: boolean;
   /** True for a delegated token of a guest user (`acct` 1, or `idp` not the issuer). */
@@ -104,6 +108,8 @@ export function createPrincipal(claims: AzureAccessTokenClaims, tenantId: string
       sub: claims.sub ?? '',
       scopes: Object.freeze(claims.scp ? claims.scp.split(' ').filter(Boolean) : []),
       roles: Object.freeze(claims.roles ? [...claims.roles] : []),
+      groups: Object.freeze(listClaim(claims.groups).map((id) => id.toLowerCase())),
+      wids: Object.freeze(listClaim(claims.wids).map((id) => id.toLowerCase())),
       appOnly,
       guest: !appOnly && isGuest(claims, custom),
       tokenVersion: version,

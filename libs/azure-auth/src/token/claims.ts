@@ -45,7 +45,7 @@ export interface JwtHeader {
 }
 
 /**
- * The strings of a list claim whose shape no rule checks (`acrs`, `xms_cc`): its string members
+ * The strings of a list claim whose shape no rule checks (`groups`, `wids`, `acrs`, `xms_cc`): its string members
  * when it is an array, else none (a string `"c1"` never matches by substring).
  */
 export function listClaim(value: unknown): readonly string[] {
