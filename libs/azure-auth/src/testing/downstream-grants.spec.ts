@@ -222,6 +222,9 @@ describe('EntraEmulator: the API’s own token requests and Microsoft Graph', ()
       const other = await graph('POST', '/v1.0/users/5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d/getMemberObjects', access, { securityEnabledOnly: true });
       expect(other.status).toBe(403);
       expect((await graph('POST', `/v1.0/users/${ENTRA_EMULATOR_DEFAULTS.userObjectId}/getMemberObjects`, access, {})).status).toBe(400);
+      // A broken percent escape in the user id is a 400, not an emulator crash.
+      const broken = await graph('POST', '/v1.0/users/%E0%A4%A/getMemberObjects', access, { securityEnabledOnly: true });
+      expect([broken.status, broken.body.error?.code]).toEqual([400, 'BadRequest']);
     });
 
     it('sends a continuous access evaluation challenge on fault', async () => {

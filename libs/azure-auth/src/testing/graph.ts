@@ -102,7 +102,11 @@ export class GraphService {
     if (pathname === '/v1.0/me' && method === 'GET') return this.me(caller);
     if (pathname === '/v1.0/me/transitiveMemberOf' && method === 'GET') return this.transitiveMemberOf(caller);
     const memberObjects = /^\/v1\.0\/users\/([^/]+)\/getMemberObjects$/.exec(pathname);
-    if (memberObjects && method === 'POST') return this.getMemberObjects(caller, decodeURIComponent(memberObjects[1]!), request.body);
+    if (memberObjects && method === 'POST') {
+      const userId = decodedSegment(memberObjects[1]!);
+      if (userId === undefined) return graphError(400, 'BadRequest', 'The user id in the path is not a valid percent-encoded segment.');
+      return this.getMemberObjects(caller, userId, request.body);
+    }
     return graphError(400, 'BadRequest', `Resource not found for the segment '${pathname.split('/').pop() ?? ''}' (the emulated Graph serves /v1.0/me, /v1.0/me/transitiveMemberOf and POST /v1.0/users/{id}/getMemberObjects).`);
   }
 
@@ -196,5 +200,14 @@ export class GraphService {
       userPrincipalName,
       id: oid,
     };
+  }
+}
+
+/** A percent-decoded path segment, or `undefined` for a broken escape such as `%E0%A4%A` (never a throw). */
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
   }
 }
