@@ -1,6 +1,7 @@
 import { Reflector } from '@nestjs/core';
 import { DIRECTORY_ROLES_KEY, GROUPS_KEY } from '../azure-auth.constants.js';
 import { isGuid } from '../shared/guid.js';
+import { decoratorValues } from './permission-names.js';
 
 /** @internal */
 export const GroupsMetadata = Reflector.createDecorator<readonly string[]>({ key: GROUPS_KEY });
@@ -9,11 +10,7 @@ export const DirectoryRolesMetadata = Reflector.createDecorator<readonly string[
 
 /** Validates object ids at definition time (the `groups` and `wids` claims hold GUIDs, lower case). */
 function objectIds(decorator: string, ids: readonly string[]): readonly string[] {
-  if (ids.length === 0) throw new TypeError(`@${decorator}() needs at least one id`);
-  for (const id of ids) {
-    if (!isGuid(id)) throw new TypeError(`@${decorator}(): ${JSON.stringify(id)} is not an object id (a GUID)`);
-  }
-  return Object.freeze(ids.map((id) => id.toLowerCase()));
+  return Object.freeze(decoratorValues(decorator, ids, { one: 'id', valid: 'an object id (a GUID)', test: isGuid }).map((id) => id.toLowerCase()));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Reflector } from '@nestjs/core';
 import { AUTH_CONTEXT_KEY } from '../azure-auth.constants.js';
+import { decoratorValues } from './permission-names.js';
 
 /** @internal */
 export const AuthContextMetadata = Reflector.createDecorator<readonly string[]>({ key: AUTH_CONTEXT_KEY });
@@ -23,12 +24,7 @@ const AUTH_CONTEXT_ID = /^c([1-9]|[1-9][0-9])$/;
  * remove() { ... }
  * ```
  */
-export const RequireAuthContext = (...ids: string[]): ClassDecorator & MethodDecorator => {
-  if (ids.length === 0) throw new TypeError('@RequireAuthContext() needs at least one authentication context id');
-  for (const id of ids) {
-    if (typeof id !== 'string' || !AUTH_CONTEXT_ID.test(id)) {
-      throw new TypeError(`@RequireAuthContext(): ${JSON.stringify(id)} is not an authentication context id (c1 to c99)`);
-    }
-  }
-  return AuthContextMetadata(Object.freeze([...ids]));
-};
+export const RequireAuthContext = (...ids: string[]): ClassDecorator & MethodDecorator =>
+  AuthContextMetadata(
+    decoratorValues('RequireAuthContext', ids, { one: 'authentication context id', valid: 'an authentication context id (c1 to c99)', test: (id) => AUTH_CONTEXT_ID.test(id) }),
+  );

@@ -48,13 +48,14 @@ export interface AzureAuthErrorBody {
 const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' };
 
 export function buildErrorBody(error: AzureAuthError): AzureAuthErrorBody {
+  const required = error.requiredPermissions ?? error.requiredMembership;
   return {
     statusCode: error.status,
     error: STATUS_TEXT[error.status],
     reason: error.reason,
     message: error.description,
     ...(error.hint ? { hint: error.hint } : {}),
-    ...(error.requiredPermissions ?? error.requiredMembership ? { required: error.requiredPermissions ?? error.requiredMembership } : {}),
+    ...(required ? { required } : {}),
     ...(error.claims ? { claims: error.claims } : {}),
     ...(error.authContexts ? { authContexts: error.authContexts } : {}),
   };

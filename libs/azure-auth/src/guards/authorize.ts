@@ -43,9 +43,9 @@ function hasGroupsOverage(claims: AzurePrincipal['claims']): boolean {
  * declared it can handle claims challenges (`xms_cc` holds `cp1`) is sent one (401); any other is
  * told what it lacks (403), since it could not act on a challenge.
  */
-function checkAuthContext(principal: AzurePrincipal, authContexts: readonly string[], authorizationUri: string | undefined): void {
+function checkAuthContext(principal: AzurePrincipal, authContexts: readonly string[]): void {
   if (holdsAny(listClaim(principal.claims.acrs), authContexts)) return;
-  if (listClaim(principal.claims.xms_cc).includes('cp1')) throw AzureAuthErrors.authContextChallenge(authContexts, authorizationUri);
+  if (listClaim(principal.claims.xms_cc).includes('cp1')) throw AzureAuthErrors.authContextChallenge(authContexts, authorizationUriOf(principal));
   throw AzureAuthErrors.authContextRequired(authContexts);
 }
 
@@ -65,7 +65,7 @@ export function authorize(principal: AzurePrincipal, requirements: PermissionReq
   if (requirements.directoryRoles && !holdsAny(principal.wids, requirements.directoryRoles)) {
     throw AzureAuthErrors.membershipRequired('directory role', requirements.directoryRoles);
   }
-  if (requirements.authContexts) checkAuthContext(principal, requirements.authContexts, authorizationUriOf(principal));
+  if (requirements.authContexts) checkAuthContext(principal, requirements.authContexts);
 }
 
 /** Where a client sends the user to satisfy a claims challenge: the authorize endpoint of the tenant that issued the token (none for B2C and custom authorities). */
