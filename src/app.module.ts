@@ -3,17 +3,19 @@ import { APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AzureAuthGuard, AzureAuthModule, type AzureAuthModuleOptions } from 'nestjs-azure-auth';
 import { HealthModule } from './health/health.module.js';
 import { MeModule } from './me/me.module.js';
-import { TodoListModule } from './todolist/todolist.module.js';
+import { TodoListModule, type TodoListOptions } from './todolist/todolist.module.js';
 
-/** What {@link AppModule.register} needs: the module options, and in dev mode the emulator's module. */
+/** What {@link AppModule.register} needs: the module options, the TodoList's, and in dev mode the emulator's module. */
 export interface AppModuleOptions {
   auth: AzureAuthModuleOptions;
+  todoList?: TodoListOptions;
   imports?: ModuleMetadata['imports'];
 }
 
 /**
  * The TodoList API. Every route needs a valid Entra access token (the guard is global) unless it
- * says `@Public()`; the routes state what else they need with `@Scopes`, `@AppPermissions` and `@Roles`.
+ * says `@Public()`; the routes state what else they need with `@Scopes`, `@AppPermissions`, `@Roles`, `@Groups`
+ * and `@RequireAuthContext`.
  */
 @Module({})
 export class AppModule {
@@ -21,7 +23,7 @@ export class AppModule {
     return {
       module: AppModule,
       // Global, so that feature modules (MeModule) inject AzureDownstreamApi.
-      imports: [AzureAuthModule.forRoot({ ...options.auth, isGlobal: true }), HealthModule, MeModule, TodoListModule, ...(options.imports ?? [])],
+      imports: [AzureAuthModule.forRoot({ ...options.auth, isGlobal: true }), HealthModule, MeModule, TodoListModule.register(options.todoList), ...(options.imports ?? [])],
       providers: [
         // Secure by default: a route added later without decorators still needs a valid token.
         { provide: APP_GUARD, useClass: AzureAuthGuard },

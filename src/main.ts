@@ -50,10 +50,10 @@ async function start(config: AppConfig): Promise<void> {
     // Imported only in dev mode: a configured API never loads the emulator, which signs anything.
     const { startDevMode } = await import('./dev/dev-mode.js');
     dev = await startDevMode(config.swaggerClientId);
-    options = { auth: dev.auth, imports: [dev.module] };
+    options = { auth: dev.auth, todoList: dev.todoList, imports: [dev.module] };
   } else {
     // The API's own credential, for the routes that call Microsoft Graph on the caller's behalf.
-    options = { auth: { ...config.auth, clientCredential: parseClientCredential(process.env) } };
+    options = { auth: { ...config.auth, clientCredential: parseClientCredential(process.env) }, todoList: { adminGroupId: config.adminGroupId } };
   }
   let app: INestApplication | undefined;
   let bound: AddressInfo;

@@ -129,6 +129,10 @@ describe('dev mode (neither AZURE_TENANT_ID nor AZURE_CLIENT_ID set)', () => {
       'admin GET /api/admin 200',
       'reader POST /api/todolist 403',
       'writer DELETE /api/todolist/00000000-0000-4000-8000-000000000000 401',
+      'stepped DELETE /api/todolist/3f4e5d6c-7b8a-4996-8877-665544332211 204',
+      'member GET /api/todolist/stats 200',
+      'overage GET /api/todolist/stats 200',
+      'outsider GET /api/todolist/stats 403',
       'graph GET /api/me 401',
       'profile GET /api/me/profile 200',
     ]);
@@ -147,6 +151,10 @@ describe('dev mode (neither AZURE_TENANT_ID nor AZURE_CLIENT_ID set)', () => {
     expect(claims('daemon').oid).toBe(claims('daemon').sub);
     expect(claims('admin')).toMatchObject({ scp: 'Todolist.Read', roles: ['TaskAdmin'] });
     expect(claims('graph')).toMatchObject({ aud: '00000003-0000-0000-c000-000000000000', scp: 'User.Read' });
+    expect(claims('stepped')).toMatchObject({ acrs: ['c1'], xms_cc: ['cp1'] });
+    expect(claims('member')).toMatchObject({ groups: ['5e1d2c3b-4a59-4687-9a8b-7c6d5e4f3a2b'] });
+    expect(claims('overage')).toMatchObject({ _claim_names: { groups: 'src1' } });
+    expect(claims('overage')).not.toHaveProperty('groups');
   });
 
   it('states until when the printed tokens are valid, truthfully', () => {
@@ -164,8 +172,9 @@ describe('dev mode (neither AZURE_TENANT_ID nor AZURE_CLIENT_ID set)', () => {
       const text = await response.text();
       answers.push({ caller: call.caller, status: response.status, body: text.startsWith('[') || text.startsWith('{') ? JSON.parse(text) : text });
       const challenge = response.headers.get('www-authenticate');
-      if (call.method === 'DELETE') expect(challenge).toMatch(/^Bearer realm="[^"]+", authorization_uri="[^"]+", error="insufficient_claims", error_description="[^"]+", claims="[^"]+"$/);
+      if (call.method === 'DELETE' && response.status === 401) expect(challenge).toMatch(/^Bearer realm="[^"]+", authorization_uri="[^"]+", error="insufficient_claims", error_description="[^"]+", claims="[^"]+"$/);
       else if (response.status === 401) expect(challenge).toMatch(/^Bearer realm="[^"]+", error="invalid_token"/);
+      else if (call.caller === 'outsider') expect(challenge).toMatch(/^Bearer realm="[^"]+", error="insufficient_scope", error_description="[^"]+"$/);
       else if (response.status === 403) expect(challenge).toMatch(/^Bearer realm="[^"]+", error="insufficient_scope", .*scope="Todolist\.ReadWrite"$/);
       else expect(challenge).toBeNull();
     }
@@ -177,7 +186,14 @@ describe('dev mode (neither AZURE_TENANT_ID nor AZURE_CLIENT_ID set)', () => {
     expect(read.body).toEqual([written.body]);
     expect(daemon.body).toEqual(expect.arrayContaining([written.body]));
     expect(answers[5].body).toMatchObject({ reason: 'insufficient_claims', authContexts: ['c1'] });
-    expect(answers[6].body).toMatchObject({ reason: 'graph_token' });
+    // The members see items per owner: the writer's item is counted (the stepped-up user's is gone).
+    const counts = { tenantId: expect.any(String), owners: [{ owner: bearerOf(calls[0]).payload.oid, items: 1 }] };
+    expect([answers[7].body, answers[8].body]).toEqual([counts, counts]);
+    expect(answers[9].body).toMatchObject({ reason: 'insufficient_permissions', required: ['5e1d2c3b-4a59-4687-9a8b-7c6d5e4f3a2b'] });
+    expect(answers[10].body).toMatchObject({ reason: 'graph_token' });
+    // Run twice, the stepped-up delete finds nothing left to delete.
+    const again = calls[6].request;
+    expect((await fetch(again.url, { method: again.method, headers: again.headers })).status).toBe(404);
   });
 
   it('prints a socket.io client that, pasted into a shell, receives the item the writer adds', async () => {

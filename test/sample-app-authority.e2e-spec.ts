@@ -117,6 +117,8 @@ describe.each(ADAPTERS)('the sample app over %s, configured with AZURE_AUTHORITY
       const added = await call(`${url}/api/todolist`, { method: 'POST', token: writer, body: { description: `from ${kind.name}` } });
       expect(added.status).toBe(201);
       expect((await call(`${url}/api/todolist`, { token: writer })).body).toEqual([added.body]);
+      // Without AZURE_ADMIN_GROUP_ID the stats route is not served.
+      expect((await call(`${url}/api/todolist/stats`, { token: writer })).status).toBe(404);
     });
   });
 });

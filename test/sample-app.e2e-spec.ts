@@ -14,6 +14,7 @@ import { call, type HttpAnswer } from './support/test-app.js';
 const GRAPH = '00000003-0000-0000-c000-000000000000';
 const OTHER_TENANT = '0b3d7a1c-9e2f-4d6b-8a5c-1f2e3d4c5b6a';
 const UNTRUSTED_TENANT = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b';
+const ADMIN_GROUP = '4b5c6d7e-8f90-4a1b-9c2d-3e4f5a6b7c8d';
 const now = () => Math.floor(Date.now() / 1000);
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -82,6 +83,7 @@ describe('the built sample app, configured by environment against the emulator',
       AZURE_TENANT_ID: entra.tenantId,
       AZURE_CLIENT_ID: entra.clientId,
       AZURE_AUTHORITY_HOST: entra.authorityHost,
+      AZURE_ADMIN_GROUP_ID: ADMIN_GROUP,
       PORT: '0',
       HOST: '127.0.0.1',
     });
@@ -186,6 +188,23 @@ describe('the built sample app, configured by environment against the emulator',
     expect([deleted.status, deleted.body]).toEqual([204, '']);
     expect((await remove(writer(alice, { acrs: ['c1'] }), item.id)).status).toBe(404);
     expect((await call(`${app.url}/api/todolist`, { token: writer(alice) })).body).toEqual([]);
+  });
+
+  it('answers GET /api/todolist/stats to the members of AZURE_ADMIN_GROUP_ID only: items per owner', async () => {
+    const owner = randomUUID();
+    const add = (token: string) => call(`${app.url}/api/todolist`, { method: 'POST', token, body: { description: 'counted' } });
+    for (let i = 0; i < 2; i += 1) await add(entra.mintAccessToken({ oid: owner, scopes: ['Todolist.ReadWrite'] }));
+    const stats = (mint: MintOptions) => call(`${app.url}/api/todolist/stats`, { token: entra.mintAccessToken({ scopes: ['Todolist.Read'], ...mint }) });
+
+    const member = await stats({ groups: [ADMIN_GROUP.toUpperCase()] });
+    expect(member.status).toBe(200);
+    expect(member.body.tenantId).toBe(entra.tenantId);
+    expect(member.body.owners).toContainEqual({ owner, items: 2 });
+    const outsider = await stats({ groups: [OTHER_TENANT] });
+    expect([outsider.status, outsider.body.reason, outsider.body.required]).toEqual([403, 'insufficient_permissions', [ADMIN_GROUP]]);
+    // Without a client credential (AZURE_CLIENT_SECRET…) the API cannot ask Graph: an overage token is told so.
+    const overage = await stats({ groupsOverage: true });
+    expect([overage.status, overage.body.reason]).toEqual([403, 'groups_overage']);
   });
 
   describe('POST /api/todolist validates its body', () => {
@@ -379,6 +398,11 @@ describe('the built sample app refuses a half or wrong configuration', () => {
       'an http:// AZURE_AUTHORITY that is not loopback',
       { AZURE_AUTHORITY: `http://contoso.ciamlogin.com/${TENANT}/v2.0`, AZURE_CLIENT_ID: CLIENT },
       /option "authority" must use https:\/\/.*\(environment variable AZURE_AUTHORITY\)/,
+    ],
+    [
+      'an admin group id that is not a GUID',
+      { AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_ADMIN_GROUP_ID: 'Admins' },
+      /AZURE_ADMIN_GROUP_ID must be the object id \(a GUID\) of a security group/,
     ],
     [
       'a Swagger UI client id that is not a GUID',

@@ -155,6 +155,13 @@ describe('parseAppConfig', () => {
     expect(refusal({ HTTP_ADAPTER: adapter })).toBe(`HTTP_ADAPTER must be express (the default) or fastify, got "${adapter}"`);
   });
 
+  it('reads AZURE_ADMIN_GROUP_ID, a GUID, and refuses anything else naming the variable', () => {
+    const group = '4b5c6d7e-8f90-4a1b-9c2d-3e4f5a6b7c8d';
+    expect(parseAppConfig({ AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_ADMIN_GROUP_ID: group })).toMatchObject({ mode: 'azure', adminGroupId: group });
+    expect(parseAppConfig({ AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT })).toMatchObject({ adminGroupId: undefined });
+    expect(() => parseAppConfig({ AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT, AZURE_ADMIN_GROUP_ID: 'Admins' })).toThrow(/^AZURE_ADMIN_GROUP_ID must be the object id \(a GUID\)/);
+  });
+
   it('accepts PORT=0 (any free port)', () => {
     expect(parseAppConfig({ PORT: '0' })).toMatchObject({ port: 0 });
   });

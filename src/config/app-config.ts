@@ -20,6 +20,8 @@ export interface AzureModeConfig {
   readonly port: number;
   /** Interface to bind; `undefined` binds every interface, as a deployed API needs. */
   readonly host: string | undefined;
+  /** AZURE_ADMIN_GROUP_ID: the security group whose members see `GET /api/todolist/stats`; unset, the route is not served. */
+  readonly adminGroupId: string | undefined;
 }
 
 /** Neither is set: the app starts a local Entra emulator and trusts only it. */
@@ -59,6 +61,7 @@ const OPTION_VARIABLES: Readonly<Record<string, string>> = {
   authority: 'AZURE_AUTHORITY',
   allowedTenants: 'AZURE_ALLOWED_TENANTS',
   swaggerClientId: 'AZURE_SWAGGER_CLIENT_ID',
+  adminGroupId: 'AZURE_ADMIN_GROUP_ID',
 };
 const DEV_MODE_HINT = 'unset both AZURE_TENANT_ID and AZURE_CLIENT_ID to run in dev mode with a local Entra emulator';
 
@@ -92,6 +95,16 @@ function parseHttpAdapter(env: AppEnvironment): HttpAdapterName {
   if (raw === undefined) return 'express';
   if (raw !== 'express' && raw !== 'fastify') {
     throw new AppConfigError(`HTTP_ADAPTER must be express (the default) or fastify, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function parseAdminGroupId(env: AppEnvironment): string | undefined {
+  const raw = read(env, OPTION_VARIABLES.adminGroupId);
+  if (raw !== undefined && !GUID.test(raw)) {
+    throw new AppConfigError(`AZURE_ADMIN_GROUP_ID must be the object id (a GUID) of a security group, from Entra > Groups > the group > Overview, got ${JSON.stringify(raw)}`);
   }
   return raw;
 }
@@ -184,6 +197,7 @@ function authorityOptions(env: AppEnvironment, authority: string, clientId: stri
  *   `DEV_MODE_ALLOW_NETWORK=1`.
  * - one set without the other: refused, naming the missing one.
  * - `HTTP_ADAPTER`: `express` (default) or `fastify`.
+ * - `AZURE_ADMIN_GROUP_ID`: the admin group's object id (dev mode has its own).
  */
 export function parseAppConfig(env: AppEnvironment): AppConfig {
   const tenantId = read(env, OPTION_VARIABLES.tenantId);
@@ -197,7 +211,7 @@ export function parseAppConfig(env: AppEnvironment): AppConfig {
   const host = read(env, 'HOST');
 
   if (authority !== undefined) {
-    return { mode: 'azure', auth: authorityOptions(env, authority, clientId), swaggerClientId, httpAdapter, port, host };
+    return { mode: 'azure', auth: authorityOptions(env, authority, clientId), swaggerClientId, httpAdapter, port, host, adminGroupId: parseAdminGroupId(env) };
   }
   if (tenantId === undefined && clientId === undefined) {
     if (read(env, 'NODE_ENV') === 'production') {
@@ -230,7 +244,7 @@ export function parseAppConfig(env: AppEnvironment): AppConfig {
     ...(authorityHost === undefined ? {} : { authorityHost }),
     ...(tenants === undefined ? {} : { allowedTenants: tenants }),
   };
-  return { mode: 'azure', auth, swaggerClientId, httpAdapter, port, host };
+  return { mode: 'azure', auth, swaggerClientId, httpAdapter, port, host, adminGroupId: parseAdminGroupId(env) };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { MintOptions } from 'nestjs-azure-auth/testing';
+import { DEV_ADMIN_GROUP_ID, DEV_OVERAGE_USER_ID, DEV_STEP_UP_ITEM_ID, DEV_STEP_UP_USER_ID } from './dev-directory.js';
 
 /** One ready-to-paste call printed in dev mode. */
 export interface DevExample {
@@ -18,7 +19,8 @@ const MICROSOFT_GRAPH = '00000003-0000-0000-c000-000000000000';
 
 /**
  * The calls dev mode prints, in an order that tells a story: the writer adds an item, the same
- * user reading sees it, the daemon sees everyone's, and two callers are refused.
+ * user reading sees it, the daemon sees everyone's, a delete is challenged and then done with a
+ * stepped-up token, the admin group's members (one through Graph) see the counts, and others are refused.
  */
 export const DEV_EXAMPLES: readonly DevExample[] = Object.freeze([
   {
@@ -69,7 +71,39 @@ export const DEV_EXAMPLES: readonly DevExample[] = Object.freeze([
     method: 'DELETE',
     path: '/api/todolist/00000000-0000-4000-8000-000000000000',
     expectedStatus: 401,
-    token: { scopes: ['Todolist.ReadWrite'], claims: { xms_cc: ['cp1'] } },
+    token: { scopes: ['Todolist.ReadWrite'], clientCapabilities: ['cp1'] },
+  },
+  {
+    caller: 'stepped',
+    description: 'a user whose token satisfied c1, as after that challenge: deletes the item dev mode keeps for them, once',
+    method: 'DELETE',
+    path: `/api/todolist/${DEV_STEP_UP_ITEM_ID}`,
+    expectedStatus: 204,
+    token: { scopes: ['Todolist.ReadWrite'], oid: DEV_STEP_UP_USER_ID, authContexts: ['c1'], clientCapabilities: ['cp1'] },
+  },
+  {
+    caller: 'member',
+    description: 'user, scope Todolist.Read, in the admin group: items per owner',
+    method: 'GET',
+    path: '/api/todolist/stats',
+    expectedStatus: 200,
+    token: { scopes: ['Todolist.Read'], groups: [DEV_ADMIN_GROUP_ID] },
+  },
+  {
+    caller: 'overage',
+    description: 'an admin in too many groups for the token: the API asks the emulated Microsoft Graph on their behalf',
+    method: 'GET',
+    path: '/api/todolist/stats',
+    expectedStatus: 200,
+    token: { scopes: ['Todolist.Read'], oid: DEV_OVERAGE_USER_ID, groupsOverage: true },
+  },
+  {
+    caller: 'outsider',
+    description: 'refused: a user not in the admin group',
+    method: 'GET',
+    path: '/api/todolist/stats',
+    expectedStatus: 403,
+    token: { scopes: ['Todolist.Read'], groups: [] },
   },
   {
     caller: 'graph',

@@ -2,6 +2,8 @@ import { Agent } from 'node:https';
 import type { DynamicModule } from '@nestjs/common';
 import type { AzureAuthModuleOptions } from 'nestjs-azure-auth';
 import { EntraEmulator } from 'nestjs-azure-auth/testing';
+import type { TodoListOptions } from '../todolist/todolist.module.js';
+import { DEV_ADMIN_GROUP_ID, DEV_DIRECTORY_USERS, devSeed } from './dev-directory.js';
 import { DevEmulatorModule } from './dev-emulator.module.js';
 import { formatDevExamples } from './dev-examples.js';
 
@@ -12,6 +14,8 @@ const TOKEN_LIFETIME_SECONDS = 3600;
 export interface DevMode {
   /** Options for `AzureAuthModule.forRoot` pointing at the emulator. */
   readonly auth: AzureAuthModuleOptions;
+  /** The TodoList's admin group (an emulator group) and the item of the stepped-up delete. */
+  readonly todoList: TodoListOptions;
   /** Stops the emulator when the app closes. */
   readonly module: DynamicModule;
   /**
@@ -42,8 +46,9 @@ export async function startDevMode(swaggerClientId?: string): Promise<DevMode> {
   // The emulator's sign-in serves only clients it knows: its own, and Swagger UI's when one is configured.
   // HTTPS, because MSAL Node (the on-behalf-of call of GET /api/me/profile) refuses http://
   // authorities; only this process trusts the emulator's certificate authority, through the
-  // module's agent. The emulator also answers as Microsoft Graph.
-  const entra = await EntraEmulator.start({ https: true, signInClientIds: swaggerClientId ? [swaggerClientId] : [] });
+  // module's agent. The emulator also answers as Microsoft Graph: it knows the admin group's
+  // members, for the user whose token has a groups overage.
+  const entra = await EntraEmulator.start({ https: true, signInClientIds: swaggerClientId ? [swaggerClientId] : [], directoryUsers: DEV_DIRECTORY_USERS });
   const agent = new Agent({ ca: entra.certificateAuthority, keepAlive: true });
   return {
     auth: {
@@ -53,6 +58,7 @@ export async function startDevMode(swaggerClientId?: string): Promise<DevMode> {
       httpAgent: agent,
       clientCredential: { clientSecret: entra.clientSecret },
     },
+    todoList: { adminGroupId: DEV_ADMIN_GROUP_ID, seed: devSeed(entra.tenantId) },
     module: DevEmulatorModule.forEmulator(entra, agent),
     swaggerClientId: entra.clientAppId,
     swaggerAuthorityHost: entra.httpAuthorityHost!,

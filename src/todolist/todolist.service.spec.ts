@@ -55,4 +55,23 @@ describe('TodoListService', () => {
     service.add(bob, 'c');
     expect(service.summary(TENANT)).toEqual({ items: 3, owners: 2 });
   });
+
+  it('counts items per owner of one tenant, most first', () => {
+    service.add(bob, 'c');
+    service.add(alice, 'a');
+    service.add(alice, 'b');
+    service.add({ ...alice, tid: OTHER_TENANT }, 'elsewhere');
+    expect(service.countsByOwner(TENANT)).toEqual([
+      { owner: alice.oid, items: 2 },
+      { owner: bob.oid, items: 1 },
+    ]);
+    expect(service.countsByOwner('5c6d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f')).toEqual([]);
+  });
+
+  it('starts with the seed it is given, each item in its tenant', () => {
+    const seeded = new TodoListService([{ tenantId: TENANT, item: { id: 'seeded', description: 'kept', owner: alice.oid } }]);
+    expect(seeded.list(alice)).toEqual([{ id: 'seeded', description: 'kept', owner: alice.oid }]);
+    expect(seeded.list({ ...alice, tid: OTHER_TENANT })).toEqual([]);
+    expect(seeded.remove(alice, 'seeded')).toBe(true);
+  });
 });

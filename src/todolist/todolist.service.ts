@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { TodoItem, TodoListCaller } from './todo-item.js';
+
+/** Items the list starts with, each in its tenant (dev mode's item for the stepped-up delete). */
+export type TodoListSeed = ReadonlyArray<{ readonly tenantId: string; readonly item: TodoItem }>;
+export const TODOLIST_SEED = 'SAMPLE:TODOLIST_SEED';
+
+/** How many items one owner has. */
+export interface OwnerCount {
+  readonly owner: string;
+  readonly items: number;
+}
 
 /**
  * In-memory to-do lists, as in Microsoft's TodoList samples: a user sees the items they created,
@@ -12,6 +22,19 @@ import type { TodoItem, TodoListCaller } from './todo-item.js';
 export class TodoListService {
   private readonly tenants = new Map<string, TodoItem[]>();
   private readonly addedListeners: Array<(caller: TodoListCaller, item: TodoItem) => void> = [];
+
+  constructor(@Optional() @Inject(TODOLIST_SEED) seed: TodoListSeed = []) {
+    for (const { tenantId, item } of seed) this.itemsOf(tenantId).push(Object.freeze({ ...item }));
+  }
+
+  private itemsOf(tenantId: string): TodoItem[] {
+    let items = this.tenants.get(tenantId);
+    if (!items) {
+      items = [];
+      this.tenants.set(tenantId, items);
+    }
+    return items;
+  }
 
   /** Calls `listener` with each item added from now on (the live updates of the gateway). */
   onAdded(listener: (caller: TodoListCaller, item: TodoItem) => void): void {
@@ -25,9 +48,7 @@ export class TodoListService {
 
   add(caller: TodoListCaller, description: string): TodoItem {
     const item: TodoItem = Object.freeze({ id: randomUUID(), description, owner: caller.oid });
-    const items = this.tenants.get(caller.tid);
-    if (items) items.push(item);
-    else this.tenants.set(caller.tid, [item]);
+    this.itemsOf(caller.tid).push(item);
     for (const listener of this.addedListeners) listener(caller, item);
     return item;
   }
@@ -39,6 +60,13 @@ export class TodoListService {
     if (index === -1) return false;
     items.splice(index, 1);
     return true;
+  }
+
+  /** Items per owner in one tenant, most first (then by owner id). */
+  countsByOwner(tenantId: string): OwnerCount[] {
+    const counts = new Map<string, number>();
+    for (const item of this.tenants.get(tenantId) ?? []) counts.set(item.owner, (counts.get(item.owner) ?? 0) + 1);
+    return [...counts].map(([owner, items]) => ({ owner, items })).sort((a, b) => b.items - a.items || a.owner.localeCompare(b.owner));
   }
 
   /** Counts for the admin view of one tenant. */

@@ -10,6 +10,7 @@ import { AzurePermissionsGuard } from './guards/azure-permissions.guard.js';
 import { AzureAuthRefusals } from './errors/azure-auth-refusals.js';
 import { AzureDownstreamApi } from './downstream/azure-downstream-api.js';
 import { KeySource } from './keys/key-source.js';
+import { AzureGroupMembership } from './membership/group-membership.js';
 import { AzureAdStrategy } from './strategy/azure-ad.strategy.js';
 import { AzureTokenVerifier } from './token/azure-token-verifier.js';
 import { AzureWebSocketAuth } from './websocket/azure-websocket-auth.js';
@@ -49,9 +50,11 @@ const EXPORTED_PROVIDERS = [
       inject: [AZURE_AUTH_MODULE_OPTIONS],
     },
     ...EXPORTED_PROVIDERS,
+    AzureGroupMembership,
     GraphqlFieldResolverCheck,
   ],
-  exports: [AZURE_AUTH_OPTIONS, ...EXPORTED_PROVIDERS],
+  // The guards' own dependency goes along: an importer's module builds them (`APP_GUARD`, `@UseGuards`).
+  exports: [AZURE_AUTH_OPTIONS, ...EXPORTED_PROVIDERS, AzureGroupMembership],
 })
 export class AzureAuthModule extends AzureAuthConfigurableModule {}
 

@@ -9,6 +9,7 @@ import {
   MODULE_WIDE_OPTIONS,
   type AzureAuthFailureEvent,
   type AzureAuthModuleOptions,
+  type AzureGroupsResolver,
   type AzureTenantValidator,
   type AzureTokenVersion,
 } from './azure-auth.options.js';
@@ -79,6 +80,17 @@ export interface ResolvedAuthority {
   readonly clientCredential: ResolvedClientCredential | undefined;
   /** Partitions of the downstream token cache (one per incoming token). */
   readonly downstreamCacheMaxPartitions: number;
+  /** How overage tokens' groups are resolved; `undefined` when they are refused (`groupsOverage: false`). */
+  readonly groupsOverage: ResolvedGroupsOverage | undefined;
+}
+
+/** {@link AzureGroupsOverageOptions}, checked, with its defaults. @internal */
+export interface ResolvedGroupsOverage {
+  readonly resolve: 'on-behalf-of' | 'app' | AzureGroupsResolver;
+  /** Whether `resolve` was written (a Graph source then needs a credential) or is the default. */
+  readonly explicit: boolean;
+  readonly cacheMs: number;
+  readonly maxCachedUsers: number;
 }
 
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
@@ -111,6 +123,7 @@ export function resolveAzureAuthOptions(options: AzureAuthModuleOptions): Resolv
   }
   if (options.authorities === undefined) {
     const single = resolveAuthority(options);
+    checkGroupsOverageSource([single]);
     return { ...single, authorities: [single] };
   }
   const { authorities, ...shared } = options;
@@ -132,6 +145,7 @@ export function resolveAzureAuthOptions(options: AzureAuthModuleOptions): Resolv
       throw error;
     }
   });
+  checkGroupsOverageSource(resolved);
   return { ...resolved[0], authorities: resolved };
 }
 
@@ -232,6 +246,7 @@ function resolveAuthority(options: Omit<AzureAuthModuleOptions, 'authorities'>):
   if (!Number.isInteger(maxPartitions) || maxPartitions < 1) {
     throw new AzureAuthConfigurationError('downstreamTokenCache.maxPartitions', `must be a positive integer, got ${JSON.stringify(maxPartitions)}`);
   }
+  const groupsOverage = resolveGroupsOverage(options.groupsOverage);
   const appId = options.appSpecificSigningKeys === true ? normalizedClientId : undefined;
   let discovery: DiscoveryEntry[];
   let label: string;
@@ -282,7 +297,34 @@ function resolveAuthority(options: Omit<AzureAuthModuleOptions, 'authorities'>):
     strategyName: options.strategyName ?? AZURE_AD_STRATEGY,
     clientCredential,
     downstreamCacheMaxPartitions: maxPartitions,
+    groupsOverage,
   };
+}
+
+function resolveGroupsOverage(option: AzureAuthModuleOptions['groupsOverage']): ResolvedGroupsOverage | undefined {
+  if (option === false) return undefined;
+  if (option !== undefined && (option === null || typeof option !== 'object')) {
+    throw new AzureAuthConfigurationError('groupsOverage', `must be false or { resolve?, cacheSeconds?, maxCachedUsers? }, got ${JSON.stringify(option)}`);
+  }
+  const { resolve = 'on-behalf-of', cacheSeconds = 3600, maxCachedUsers = 10_000 } = option ?? {};
+  if (resolve !== 'on-behalf-of' && resolve !== 'app' && typeof resolve !== 'function') {
+    throw new AzureAuthConfigurationError('groupsOverage.resolve', `must be 'on-behalf-of', 'app' or a function returning the caller's group ids, got ${JSON.stringify(resolve)}`);
+  }
+  if (typeof cacheSeconds !== 'number' || !Number.isFinite(cacheSeconds) || cacheSeconds < 0) {
+    throw new AzureAuthConfigurationError('groupsOverage.cacheSeconds', `must be a non-negative number, got ${JSON.stringify(cacheSeconds)}`);
+  }
+  if (!Number.isInteger(maxCachedUsers) || maxCachedUsers < 1) {
+    throw new AzureAuthConfigurationError('groupsOverage.maxCachedUsers', `must be a positive integer, got ${JSON.stringify(maxCachedUsers)}`);
+  }
+  return { resolve, explicit: option?.resolve !== undefined, cacheMs: cacheSeconds * 1000, maxCachedUsers };
+}
+
+/** Microsoft Graph asked in so many words needs the API's credential somewhere. */
+function checkGroupsOverageSource(authorities: readonly ResolvedAuthority[]): void {
+  const overage = authorities[0]?.groupsOverage;
+  if (overage?.explicit && typeof overage.resolve === 'string' && !authorities.some((authority) => authority.clientCredential)) {
+    throw new AzureAuthConfigurationError('groupsOverage.resolve', `'${overage.resolve}' asks Microsoft Graph, which needs clientCredential (the API's own credential)`);
+  }
 }
 
 /** An authority URL shown and fetched as written (`{policy}`, not `%7Bpolicy%7D`); a broken percent escape is a configuration error. */

@@ -1,5 +1,6 @@
 import type { Agent } from 'node:http';
 import type { AzureAuthError } from './errors/azure-auth.error.js';
+import type { AzureCaller } from './downstream/azure-caller.decorator.js';
 import type { AzureAccessTokenClaims } from './token/claims.js';
 
 /** Token versions Entra issues. The API's app registration (`requestedAccessTokenVersion`) decides which. */
@@ -202,10 +203,48 @@ export interface AzureAuthModuleOptions {
    * recently used go first). Default `{ maxPartitions: 1000 }`.
    */
   downstreamTokenCache?: { maxPartitions?: number };
+  /**
+   * How a `@Groups` route judges a user whose token has a groups overage (too many groups for
+   * the token: `_claim_names.groups` or `hasgroups` instead of `groups`). The endpoint such a token
+   * names is never called. Default: ask Microsoft Graph on behalf of the caller when the caller's
+   * authority has a `clientCredential`, otherwise refuse (403 `groups_overage`). `false` always refuses.
+   */
+  groupsOverage?: false | AzureGroupsOverageOptions;
+}
+
+/**
+ * Looks up the object ids of the groups a caller is a member of, for `groupsOverage.resolve`: the
+ * app's own source instead of Microsoft Graph (a directory cache, a database). A user's answer is
+ * cached as Graph's is. Throwing, or returning anything but an array of strings, answers 503
+ * `groups_unavailable`.
+ */
+export type AzureGroupsResolver = (caller: AzureCaller) => readonly string[] | Promise<readonly string[]>;
+
+/** {@link AzureAuthModuleOptions.groupsOverage}. */
+export interface AzureGroupsOverageOptions {
+  /**
+   * Where the groups of an overage token's user come from:
+   * - `'on-behalf-of'` (default): Microsoft Graph `POST /v1.0/me/getMemberObjects`, with a token
+   *   obtained on behalf of the caller; needs the delegated permission `User.Read` (which every
+   *   registration starts with) and `clientCredential`;
+   * - `'app'`: Microsoft Graph `POST /v1.0/users/{oid}/getMemberObjects` as the API itself; needs
+   *   the application permissions `User.ReadBasic.All` and `GroupMember.Read.All` (admin consent)
+   *   and `clientCredential`;
+   * - a function ({@link AzureGroupsResolver}): the app's own lookup.
+   *
+   * Graph is asked for the caller's security groups (`securityEnabledOnly: true`), direct and
+   * transitive, as the `groups` claim lists them when it is set to "Security groups". An
+   * application's token (app-only) is resolved only by a function.
+   */
+  resolve?: 'on-behalf-of' | 'app' | AzureGroupsResolver;
+  /** Seconds a user's resolved groups are kept (per tenant and user). Default 3600. */
+  cacheSeconds?: number;
+  /** Users whose groups are kept at most; the least recently used go first. Default 10000. */
+  maxCachedUsers?: number;
 }
 
 /** Options that apply to the whole module, before a token is routed to an authority. */
-export const MODULE_WIDE_OPTIONS = ['maxTokenBytes', 'realm', 'tokenCache', 'onAuthFailure', 'strategyName', 'downstreamTokenCache'] as const;
+export const MODULE_WIDE_OPTIONS = ['maxTokenBytes', 'realm', 'tokenCache', 'onAuthFailure', 'strategyName', 'downstreamTokenCache', 'groupsOverage'] as const;
 
 /** One entry of {@link AzureAuthModuleOptions.authorities}: an authority's own settings. */
 export type AzureAuthorityOptions = Omit<AzureAuthModuleOptions, 'authorities' | (typeof MODULE_WIDE_OPTIONS)[number]>;

@@ -103,6 +103,28 @@ function downstreamUrl(url: string): URL {
   }
 }
 
+/** How a downstream call gets its token, for log lines. */
+function flowOf(init: AzureDownstreamRequestInit | undefined): string {
+  return init?.asApp ? 'client credentials' : 'on-behalf-of';
+}
+
+/** Microsoft Graph answered a call of this module with something other than what it asked for. @internal */
+export class GraphAnswerError extends Error {
+  constructor(readonly answer: HttpExchangeAnswer) {
+    super(`Microsoft Graph answered ${answer.status}${graphErrorCode(answer)}`);
+  }
+}
+
+/** `: {code}` of a Graph error body (`{"error":{"code":"Authorization_RequestDenied"}}`), for the log; never the rest of it. */
+function graphErrorCode(answer: HttpExchangeAnswer): string {
+  try {
+    const code = (JSON.parse(answer.body.toString('utf8')) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' && /^[\w.-]{1,100}$/.test(code) ? ` ${code}` : '';
+  } catch {
+    return '';
+  }
+}
+
 function toResponse(answer: HttpExchangeAnswer): Response {
   const headers = new Headers();
   for (const [name, value] of Object.entries(answer.headers)) {
@@ -206,34 +228,69 @@ export class AzureDownstreamApi implements OnModuleInit {
   async fetch(caller: AzureCaller, url: string, init: AzureDownstreamRequestInit): Promise<Response> {
     const scopes = checkScopes(init?.scopes);
     try {
-      const target = url.startsWith('/') ? await this.graphUrl(caller, url) : downstreamUrl(url);
-      const token = init.asApp ? await this.forApp(scopes, { caller }) : await this.onBehalfOf(caller, scopes);
-      let answer: HttpExchangeAnswer;
-      try {
-        const authority = this.authorityOf(caller.principal);
-        answer = await httpExchange(target, {
-          method: init.method ?? 'GET',
-          headers: { ...init.headers, authorization: `Bearer ${token.accessToken}` },
-          body: init.body,
-          agent: agentFor(target.href, authority.httpAgent),
-          timeoutMs: authority.httpTimeoutMs,
-          maxResponseBytes: MAX_DOWNSTREAM_ANSWER_BYTES,
-        });
-      } catch (error) {
-        if (!(error instanceof HttpExchangeError)) throw error;
-        this.logger.warn(`Downstream API unavailable: ${error.message}`);
-        throw AzureAuthErrors.downstreamUnavailable(RETRY_AFTER_SECONDS);
-      }
-      const claims = claimsChallengeOf(answer);
-      if (claims !== undefined) {
-        // The caller's token no longer satisfies the downstream API: its cached tokens are useless.
-        if (!init.asApp) this.dropPartitionOf(caller);
-        throw AzureAuthErrors.claimsChallenge(claims, 'downstream');
-      }
-      return toResponse(answer);
+      return toResponse(await this.exchange(caller, url, init, scopes));
     } catch (failure) {
-      throw this.refuse(caller, failure, scopes, init.asApp ? 'client credentials' : 'on-behalf-of');
+      throw this.refuse(caller, failure, scopes, flowOf(init));
     }
+  }
+
+  /**
+   * The object ids of the security groups the caller is a member of (direct and transitive), from
+   * Microsoft Graph's `getMemberObjects`: on behalf of the caller (`/me`, delegated `User.Read`),
+   * or as the API (`/users/{oid}`, `User.ReadBasic.All` and `GroupMember.Read.All`). Failures are
+   * thrown as they are, for the guard to answer; a Graph answer other than 200 is a
+   * {@link GraphAnswerError}.
+   *
+   * @internal
+   */
+  async memberGroups(caller: AzureCaller, asApp: boolean): Promise<string[]> {
+    const { principal } = caller;
+    const init: AzureDownstreamRequestInit = {
+      scopes: asApp ? [`${await this.graphOrigin(caller)}/.default`] : ['User.Read'],
+      asApp,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ securityEnabledOnly: true }),
+    };
+    const path = asApp ? `/v1.0/users/${encodeURIComponent(principal.oid)}/getMemberObjects` : '/v1.0/me/getMemberObjects';
+    const answer = await this.exchange(caller, path, init, init.scopes);
+    let value: unknown;
+    try {
+      value = answer.status === 200 ? (JSON.parse(answer.body.toString('utf8')) as { value?: unknown }).value : undefined;
+    } catch {
+      value = undefined;
+    }
+    if (!Array.isArray(value) || value.some((id) => typeof id !== 'string')) throw new GraphAnswerError(answer);
+    return value as string[];
+  }
+
+  /** One downstream call: its token, the exchange, and a claims challenge in the answer. */
+  private async exchange(caller: AzureCaller, url: string, init: AzureDownstreamRequestInit, scopes: readonly string[]): Promise<HttpExchangeAnswer> {
+    const target = url.startsWith('/') ? await this.graphUrl(caller, url) : downstreamUrl(url);
+    const token = init.asApp ? await this.forApp(scopes, { caller }) : await this.onBehalfOf(caller, scopes);
+    let answer: HttpExchangeAnswer;
+    try {
+      const authority = this.authorityOf(caller.principal);
+      answer = await httpExchange(target, {
+        method: init.method ?? 'GET',
+        headers: { ...init.headers, authorization: `Bearer ${token.accessToken}` },
+        body: init.body,
+        agent: agentFor(target.href, authority.httpAgent),
+        timeoutMs: authority.httpTimeoutMs,
+        maxResponseBytes: MAX_DOWNSTREAM_ANSWER_BYTES,
+      });
+    } catch (error) {
+      if (!(error instanceof HttpExchangeError)) throw error;
+      this.logger.warn(`Downstream API unavailable: ${error.message}`);
+      throw AzureAuthErrors.downstreamUnavailable(RETRY_AFTER_SECONDS);
+    }
+    const claims = claimsChallengeOf(answer);
+    if (claims !== undefined) {
+      // The caller's token no longer satisfies the downstream API: its cached tokens are useless.
+      if (!init.asApp) this.dropPartitionOf(caller);
+      throw AzureAuthErrors.claimsChallenge(claims, 'downstream');
+    }
+    return answer;
   }
 
   private async onBehalfOf(caller: AzureCaller, scopes: readonly string[]): Promise<AzureDownstreamToken> {
@@ -268,9 +325,14 @@ export class AzureDownstreamApi implements OnModuleInit {
 
   /** Microsoft Graph's URL for a path, in the cloud of the caller's tenant. */
   private async graphUrl(caller: AzureCaller, path: string): Promise<URL> {
+    return new URL(`${await this.graphOrigin(caller)}${path}`);
+  }
+
+  /** Microsoft Graph of the caller's cloud (`https://graph.microsoft.com`), from its tenant's metadata. */
+  private async graphOrigin(caller: AzureCaller): Promise<string> {
     const endpoints = await this.tenantEndpoints(this.authorityOf(caller.principal), caller.principal.tid);
     if (endpoints.graphBaseUrl === undefined) throw new TypeError('AzureDownstreamApi.fetch: the metadata of this authority names no Microsoft Graph (msgraph_host); give an absolute URL');
-    return new URL(`${endpoints.graphBaseUrl}${path}`);
+    return endpoints.graphBaseUrl;
   }
 
   /** The caller's partition: its MSAL client, made on first use and kept while its token is valid. */

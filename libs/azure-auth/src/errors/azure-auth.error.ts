@@ -79,6 +79,7 @@ const UNAVAILABLE: ReadonlySet<AzureAuthReason> = new Set<AzureAuthReason>([
   'token_endpoint_unavailable',
   'downstream_unavailable',
   'downstream_token_refused',
+  'groups_unavailable',
 ]);
 
 function statusOf(reason: AzureAuthReason): AzureAuthStatus {

@@ -104,7 +104,13 @@ export const AzureAuthErrors = {
   groupsOverage: () =>
     new AzureAuthError('groups_overage', {
       description: 'The token carries no groups: the user is in more groups than a token holds (overage)',
-      hint: "Emit only the groups assigned to the application (app registration > Token configuration > groups claim > 'Groups assigned to the application'), or authorize with app roles (@Roles) instead of groups.",
+      hint: "Let the module look the groups up in Microsoft Graph (give the API a clientCredential; see groupsOverage), emit only the groups assigned to the application (app registration > Token configuration > groups claim > 'Groups assigned to the application'), or authorize with app roles (@Roles) instead of groups.",
+    }),
+  groupsUnavailable: (retryAfterSeconds: number) =>
+    new AzureAuthError('groups_unavailable', {
+      description: "The user's groups could not be looked up: the token has a groups overage",
+      hint: 'The groups lookup (Microsoft Graph, or groupsOverage.resolve) failed; the log says why. Retry later.',
+      retryAfterSeconds,
     }),
   noPermissions: () =>
     new AzureAuthError('no_permissions', {

@@ -49,4 +49,7 @@ export type AzureAuthReason =
   // unreachable or too slow; or Entra refused this API's own token request: see the log)
   | 'token_endpoint_unavailable'
   | 'downstream_unavailable'
-  | 'downstream_token_refused';
+  | 'downstream_token_refused'
+  // 503: the route needs a group and the token has an overage, and its groups could not be looked
+  // up now (Microsoft Graph, or the app's own groupsOverage.resolve, failed: see the log)
+  | 'groups_unavailable';

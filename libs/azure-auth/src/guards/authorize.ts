@@ -1,5 +1,5 @@
 import { AzureAuthErrors } from '../errors/messages.js';
-import { authorityOf, type AzurePrincipal } from '../token/azure-principal.js';
+import { authorityOf, withResolvedGroups, type AzurePrincipal } from '../token/azure-principal.js';
 import { listClaim } from '../token/claims.js';
 
 /** What a route asks of its caller, read once per handler from the decorators. */
@@ -21,15 +21,11 @@ function holdsAny(granted: readonly string[], required: readonly string[]): bool
 }
 
 /**
- * Groups: the token's `groups` must hold one of the route's. A user in too many groups for a token
- * (overage: `_claim_names.groups` or `hasgroups` instead of the claim) cannot be judged from it,
- * and the endpoint the token names for them is never called: that is a refusal of its own.
+ * The groups of a caller whose token had too many to carry (overage), from wherever the module is
+ * told to look; `undefined` when it may not look for this caller (the answer is then 403
+ * `groups_overage`). Rejects with the refusal when the lookup fails.
  */
-function checkGroups(principal: AzurePrincipal, groups: readonly string[]): void {
-  if (holdsAny(principal.groups, groups)) return;
-  if (hasGroupsOverage(principal.claims)) throw AzureAuthErrors.groupsOverage();
-  throw AzureAuthErrors.membershipRequired('group', groups);
-}
+export type OverageGroupsLookup = (principal: AzurePrincipal) => Promise<readonly string[]> | undefined;
 
 /** A token that says its user's groups did not fit in it. */
 function hasGroupsOverage(claims: AzurePrincipal['claims']): boolean {
@@ -43,8 +39,8 @@ function hasGroupsOverage(claims: AzurePrincipal['claims']): boolean {
  * declared it can handle claims challenges (`xms_cc` holds `cp1`) is sent one (401); any other is
  * told what it lacks (403), since it could not act on a challenge.
  */
-function checkAuthContext(principal: AzurePrincipal, authContexts: readonly string[]): void {
-  if (holdsAny(listClaim(principal.claims.acrs), authContexts)) return;
+function checkAuthContext(principal: AzurePrincipal, authContexts: readonly string[] | undefined): void {
+  if (!authContexts || holdsAny(listClaim(principal.claims.acrs), authContexts)) return;
   if (listClaim(principal.claims.xms_cc).includes('cp1')) throw AzureAuthErrors.authContextChallenge(authContexts, authorizationUriOf(principal));
   throw AzureAuthErrors.authContextRequired(authContexts);
 }
@@ -55,17 +51,34 @@ function checkAuthContext(principal: AzurePrincipal, authContexts: readonly stri
  * `@Scopes` (any-of its `scp`) and `@Roles` (any-of its `roles`), both when both are present. A
  * route with requirements only of the other kind refuses the caller. The caller policies
  * (client allow-list, guests, tokens without permissions) are those of the authority that admitted
- * the token. A route's authentication contexts are checked last, once the caller may use it
- * otherwise (stepping up cannot grant a missing scope). Throws 403 errors; 401 for a claims
- * challenge, and for a `request.user` this module did not create.
+ * the token. Then directory roles (`wids`) and groups: a token whose user is in too many groups
+ * to list them (overage: `_claim_names.groups` or `hasgroups`) is judged by the groups
+ * `overageGroups` finds (the endpoint the token names is never called); without a lookup it is
+ * refused with 403 `groups_overage`. A route's authentication contexts are checked last, once the
+ * caller may use it otherwise (stepping up cannot grant a missing scope).
+ *
+ * Returns the caller to admit: the one given, or, after an overage lookup (the only asynchronous
+ * step), the same caller with its resolved groups. Throws (or rejects with) 403 errors; 401 for a
+ * claims challenge, and for a `request.user` this module did not create; 503 when the groups could
+ * not be looked up.
  */
-export function authorize(principal: AzurePrincipal, requirements: PermissionRequirements): void {
+export function authorize(principal: AzurePrincipal, requirements: PermissionRequirements, overageGroups?: OverageGroupsLookup): AzurePrincipal | Promise<AzurePrincipal> {
   checkPermissions(principal, requirements);
-  if (requirements.groups) checkGroups(principal, requirements.groups);
-  if (requirements.directoryRoles && !holdsAny(principal.wids, requirements.directoryRoles)) {
-    throw AzureAuthErrors.membershipRequired('directory role', requirements.directoryRoles);
+  const { groups, directoryRoles } = requirements;
+  if (directoryRoles && !holdsAny(principal.wids, directoryRoles)) throw AzureAuthErrors.membershipRequired('directory role', directoryRoles);
+  if (groups && !holdsAny(principal.groups, groups)) {
+    if (!hasGroupsOverage(principal.claims)) throw AzureAuthErrors.membershipRequired('group', groups);
+    const lookup = overageGroups?.(principal);
+    if (lookup === undefined) throw AzureAuthErrors.groupsOverage();
+    return lookup.then((resolved) => {
+      const member = withResolvedGroups(principal, resolved);
+      if (!holdsAny(member.groups, groups)) throw AzureAuthErrors.membershipRequired('group', groups);
+      checkAuthContext(member, requirements.authContexts);
+      return member;
+    });
   }
-  if (requirements.authContexts) checkAuthContext(principal, requirements.authContexts);
+  checkAuthContext(principal, requirements.authContexts);
+  return principal;
 }
 
 /** Where a client sends the user to satisfy a claims challenge: the authorize endpoint of the tenant that issued the token (none for B2C and custom authorities). */

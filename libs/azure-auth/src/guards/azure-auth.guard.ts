@@ -7,6 +7,7 @@ import { AzureGuardBase } from './azure-guard-base.js';
 import type { TransportObject } from './execution-context.js';
 import { extractBearerToken, type RequestWithHeaders } from './extract-bearer-token.js';
 import { AzureAuthRefusals } from '../errors/azure-auth-refusals.js';
+import { AzureGroupMembership } from '../membership/group-membership.js';
 
 /**
  * Verifies the bearer token ({@link AzureTokenVerifier}: the cache first, otherwise one pass of
@@ -29,6 +30,7 @@ export class AzureAuthGuard extends AzureGuardBase implements CanActivate {
   constructor(
     refusals: AzureAuthRefusals,
     private readonly verifier: AzureTokenVerifier,
+    private readonly membership: AzureGroupMembership,
   ) {
     super(refusals);
   }
@@ -44,8 +46,10 @@ export class AzureAuthGuard extends AzureGuardBase implements CanActivate {
       if (token === null) throw AzureAuthErrors.tokenMissing();
       // A cached token, or a new one whose metadata and keys are at hand, is answered at once.
       principal = this.verifier.verify(token);
-      if (principal instanceof Promise) return this.authorizeOnceVerified(principal, context, request, permissions);
-      this.authorizeAndAdmit(context, request, principal, permissions);
+      if (principal instanceof Promise) return this.authorizeOnceVerified(principal, context, request, permissions, token);
+      const admitted = authorize(principal, permissions, this.membership.lookupFor(permissions, token));
+      if (admitted instanceof Promise) return this.admitOnceAuthorized(admitted, context, request, principal);
+      this.admit(context, request, admitted);
       return true;
     } catch (failure) {
       // Refusals always arrive as a rejected promise, whichever path found them.
@@ -58,19 +62,25 @@ export class AzureAuthGuard extends AzureGuardBase implements CanActivate {
     context: ExecutionContext,
     request: TransportObject,
     permissions: PermissionRequirements,
+    token: string,
   ): Promise<boolean> {
     let principal: AzurePrincipal | undefined;
     try {
       principal = await pending;
-      this.authorizeAndAdmit(context, request, principal, permissions);
+      this.admit(context, request, await authorize(principal, permissions, this.membership.lookupFor(permissions, token)));
       return true;
     } catch (failure) {
       throw this.refuse(failure, context, request, principal);
     }
   }
 
-  private authorizeAndAdmit(context: ExecutionContext, request: TransportObject, principal: AzurePrincipal, permissions: PermissionRequirements): void {
-    authorize(principal, permissions);
-    this.admit(context, request, principal);
+  /** A caller whose groups had to be looked up (overage): admitted as it comes back, with its groups. */
+  private async admitOnceAuthorized(pending: Promise<AzurePrincipal>, context: ExecutionContext, request: TransportObject, verified: AzurePrincipal): Promise<boolean> {
+    try {
+      this.admit(context, request, await pending);
+      return true;
+    } catch (failure) {
+      throw this.refuse(failure, context, request, verified);
+    }
   }
 }

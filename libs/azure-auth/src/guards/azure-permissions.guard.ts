@@ -3,6 +3,9 @@ import type { AzurePrincipal } from '../token/azure-principal.js';
 import { authorize } from './authorize.js';
 import { AzureGuardBase } from './azure-guard-base.js';
 import { AzureAuthRefusals } from '../errors/azure-auth-refusals.js';
+import { AzureGroupMembership } from '../membership/group-membership.js';
+import { extractBearerToken, type RequestWithHeaders } from './extract-bearer-token.js';
+import type { TransportObject } from './execution-context.js';
 
 /**
  * Authorization only: enforces `@Scopes` / `@AppPermissions` / `@Roles` and the caller policies on
@@ -13,17 +16,32 @@ import { AzureAuthRefusals } from '../errors/azure-auth-refusals.js';
  */
 @Injectable()
 export class AzurePermissionsGuard extends AzureGuardBase implements CanActivate {
-  constructor(refusals: AzureAuthRefusals) {
+  constructor(
+    refusals: AzureAuthRefusals,
+    private readonly membership: AzureGroupMembership,
+  ) {
     super(refusals);
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const { isPublic, permissions } = this.requirements.read(context);
     if (isPublic) return true;
     const request = this.getRequest(context);
     const principal = request?.user as AzurePrincipal | undefined;
     try {
-      authorize(principal as AzurePrincipal, permissions);
+      const token = request ? extractBearerToken(request as RequestWithHeaders) : null;
+      const admitted = authorize(principal as AzurePrincipal, permissions, this.membership.lookupFor(permissions, token));
+      // A caller whose groups were looked up (overage) is handed on with them.
+      if (admitted instanceof Promise) return this.admitOnceAuthorized(admitted, context, request!);
+      return true;
+    } catch (failure) {
+      throw this.refuse(failure, context, request);
+    }
+  }
+
+  private async admitOnceAuthorized(pending: Promise<AzurePrincipal>, context: ExecutionContext, request: TransportObject): Promise<boolean> {
+    try {
+      this.admit(context, request, await pending);
       return true;
     } catch (failure) {
       throw this.refuse(failure, context, request);

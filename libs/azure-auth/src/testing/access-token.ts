@@ -49,6 +49,20 @@ export interface MintOptions {
   notBefore?: number;
   /** Replaces `iss` entirely. */
   issuer?: string;
+  /** Security group object ids, written as the `groups` claim. */
+  groups?: string[];
+  /**
+   * Marks a groups overage, as Entra writes it for a user in more groups than a token holds: no
+   * `groups`, but `_claim_names.groups` and a `_claim_sources` entry naming the retired Azure AD
+   * Graph (which nobody should call). Cannot be combined with `groups`.
+   */
+  groupsOverage?: boolean;
+  /** Directory role template ids, written as the `wids` claim (e.g. Global Administrator `62e90394-69f5-4237-9190-012177145e10`). */
+  wids?: string[];
+  /** Conditional Access authentication contexts the user satisfied (`c1`…`c99`), written as the `acrs` claim. */
+  authContexts?: string[];
+  /** Client capabilities, written as the `xms_cc` claim: `['cp1']` for a client that handles claims challenges. */
+  clientCapabilities?: string[];
   /** Merged into the claims last; a value of `undefined` removes that claim. */
   claims?: Record<string, unknown>;
   /** Merged into the header `{ typ: 'JWT', alg: 'RS256', kid }`; a value of `undefined` removes that field. */
@@ -69,6 +83,23 @@ export interface MintOptions {
   b2cPolicy?: string;
   /** B2C only: the claim that names the policy, `tfp` (the default) or `acr` (older B2C tenants). */
   policyClaim?: 'tfp' | 'acr';
+}
+
+/** The optional claims of workforce tokens that `MintOptions` names (groups, overage, `wids`, `acrs`, `xms_cc`). */
+const OPTIONAL_CLAIMS = ['groups', 'groupsOverage', 'wids', 'authContexts', 'clientCapabilities'] as const;
+
+function writeOptionalClaims(payload: Record<string, unknown>, options: MintOptions): void {
+  if (options.groups !== undefined && options.groupsOverage) {
+    throw new Error('MintOptions.groups cannot be combined with groupsOverage: an overage token has no groups claim');
+  }
+  if (options.groups !== undefined) payload.groups = [...options.groups];
+  if (options.groupsOverage) {
+    payload._claim_names = { groups: 'src1' };
+    payload._claim_sources = { src1: { endpoint: `https://graph.windows.net/${String(payload.tid)}/users/${String(payload.oid)}/getMemberObjects` } };
+  }
+  if (options.wids !== undefined) payload.wids = [...options.wids];
+  if (options.authContexts !== undefined) payload.acrs = [...options.authContexts];
+  if (options.clientCapabilities !== undefined) payload.xms_cc = [...options.clientCapabilities];
 }
 
 /** What the claims builder needs from the emulator. */
@@ -131,9 +162,9 @@ function buildB2cAccessToken(
   if (!isB2cPolicyName(policy)) {
     throw new Error(`MintOptions.b2cPolicy must be a policy name such as 'B2C_1_signupsignin', got ${JSON.stringify(policy)}`);
   }
-  for (const conflicting of ['version', 'appId'] as const) {
+  for (const conflicting of ['version', 'appId', ...OPTIONAL_CLAIMS] as const) {
     if (options[conflicting] !== undefined) {
-      throw new Error(`MintOptions.${conflicting} cannot be combined with b2cPolicy: B2C access tokens are always ver "1.0" and signed by the policy's key`);
+      throw new Error(`MintOptions.${conflicting} cannot be combined with b2cPolicy: B2C access tokens are always ver "1.0", signed by the policy's key, and carry none of Entra's optional claims`);
     }
   }
   const kind = options.kind ?? 'user';
@@ -261,6 +292,7 @@ export function buildAccessToken(
   payload.tid = tenantId;
   payload.uti = opaque(16);
   payload.ver = version === 2 ? '2.0' : '1.0';
+  writeOptionalClaims(payload, options);
 
   const kid = options.kid ?? context.kid;
   const header: Record<string, unknown> =

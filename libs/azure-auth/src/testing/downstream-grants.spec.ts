@@ -216,6 +216,8 @@ describe('EntraEmulator: the API’s own token requests and Microsoft Graph', ()
       const access = await graphToken();
       const members = await graph('POST', `/v1.0/users/${ENTRA_EMULATOR_DEFAULTS.userObjectId}/getMemberObjects`, access, { securityEnabledOnly: true });
       expect(members.body.value).toEqual(['3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a']);
+      const mine = await graph('POST', '/v1.0/me/getMemberObjects', access, { securityEnabledOnly: true });
+      expect([mine.status, mine.body.value]).toEqual([200, ['3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a']]);
       const transitive = await graph('GET', '/v1.0/me/transitiveMemberOf', access);
       expect(transitive.body.value).toEqual([{ '@odata.type': '#microsoft.graph.group', id: '3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a', securityEnabled: true }]);
       // Another user's memberships need more than User.Read.

@@ -73,7 +73,8 @@ interface GraphCaller {
 }
 
 /**
- * A minimal Microsoft Graph: `GET /v1.0/me`, `POST /v1.0/users/{id}/getMemberObjects` and `GET
+ * A minimal Microsoft Graph: `GET /v1.0/me`, `POST /v1.0/me/getMemberObjects` and
+ * `/v1.0/users/{id}/getMemberObjects`, and `GET
  * /v1.0/me/transitiveMemberOf`, answered as Graph answers them, for tokens the emulator issued
  * for Graph (signature, audience, lifetime and permission checked as Graph would). Faults can make
  * it send a continuous access evaluation challenge (`claimsChallenge`) or fail.
@@ -101,13 +102,17 @@ export class GraphService {
     const { method, pathname } = request;
     if (pathname === '/v1.0/me' && method === 'GET') return this.me(caller);
     if (pathname === '/v1.0/me/transitiveMemberOf' && method === 'GET') return this.transitiveMemberOf(caller);
+    if (pathname === '/v1.0/me/getMemberObjects' && method === 'POST') {
+      if (!caller.delegated) return graphError(400, 'BadRequest', '/me request is only valid with delegated authentication flow.');
+      return this.getMemberObjects(caller, String(caller.claims.oid ?? ''), request.body);
+    }
     const memberObjects = /^\/v1\.0\/users\/([^/]+)\/getMemberObjects$/.exec(pathname);
     if (memberObjects && method === 'POST') {
       const userId = decodedSegment(memberObjects[1]!);
       if (userId === undefined) return graphError(400, 'BadRequest', 'The user id in the path is not a valid percent-encoded segment.');
       return this.getMemberObjects(caller, userId, request.body);
     }
-    return graphError(400, 'BadRequest', `Resource not found for the segment '${pathname.split('/').pop() ?? ''}' (the emulated Graph serves /v1.0/me, /v1.0/me/transitiveMemberOf and POST /v1.0/users/{id}/getMemberObjects).`);
+    return graphError(400, 'BadRequest', `Resource not found for the segment '${pathname.split('/').pop() ?? ''}' (the emulated Graph serves /v1.0/me, /v1.0/me/transitiveMemberOf and POST /v1.0/me/getMemberObjects and /v1.0/users/{id}/getMemberObjects).`);
   }
 
   private authenticate(authorization: string | undefined): GraphCaller | GraphAnswer {

@@ -175,6 +175,33 @@ describe('EntraEmulator sign-in endpoints', () => {
     });
   });
 
+  describe('step-up: the claims parameter of a claims challenge', () => {
+    const payloadOf = async (claims: string) => decodeJwtUnverified((await json(await (await client.code({ claims })).redeem())).access_token as string).payload;
+
+    it('steps the user up to the authentication context asked for, and keeps the client capabilities MSAL adds', async () => {
+      const payload = await payloadOf('{"access_token":{"acrs":{"essential":true,"value":"c1"},"xms_cc":{"values":["cp1"]}}}');
+      expect([payload.acrs, payload.xms_cc]).toEqual([['c1'], ['cp1']]);
+    });
+
+    it('grants several contexts named as values, and none without a claims parameter', async () => {
+      expect((await payloadOf('{"access_token":{"acrs":{"essential":true,"values":["c1","c2"]}}}')).acrs).toEqual(['c1', 'c2']);
+      const plain = decodeJwtUnverified((await json(await (await client.code()).redeem())).access_token as string).payload;
+      expect(plain).not.toHaveProperty('acrs');
+      expect(plain).not.toHaveProperty('xms_cc');
+    });
+
+    it.each([
+      ['not JSON', '{"access_token":'],
+      ['a context that is not c1 to c99', '{"access_token":{"acrs":{"essential":true,"value":"c100"}}}'],
+      ['acrs without a value', '{"access_token":{"acrs":{"essential":true}}}'],
+      ['xms_cc that is not a list of strings', '{"access_token":{"xms_cc":{"values":[1]}}}'],
+    ])('refuses claims that are %s, by an error redirect', async (_name, claims) => {
+      const back = redirectParams((await client.authorize({ claims })).headers.get('location'));
+      expect([back.get('error'), back.get('code')]).toEqual(['invalid_request', null]);
+      expect(back.get('error_description')).toMatch(/^AADSTS90014: .*claims/);
+    });
+  });
+
   describe('authorize refuses what Entra refuses', () => {
     it.each<[string, Form, string]>([
       ['without client_id', { client_id: undefined }, 'invalid_request'],

@@ -59,6 +59,51 @@ interface IssuedCode {
   readonly scopeNames: readonly string[];
   readonly tenantId: string;
   readonly expiresAt: number;
+  /** What the request's `claims` asked for: authentication contexts the user stepped up to, and the client's capabilities. */
+  readonly stepUp: RequestedClaims;
+}
+
+/** The access-token claims an authorization request asks for (its `claims` parameter), as the emulator grants them. */
+interface RequestedClaims {
+  readonly authContexts?: string[];
+  readonly clientCapabilities?: string[];
+}
+
+const AUTH_CONTEXT_ID = /^c(?:[1-9]|[1-9][0-9])$/;
+
+/** `{"value": "c1"}` or `{"values": ["c1", "c2"]}`, as a claims request names what it wants. */
+function requestedValues(request: unknown): string[] | undefined {
+  if (request === null || typeof request !== 'object') return undefined;
+  const { value, values } = request as { value?: unknown; values?: unknown };
+  const list = values !== undefined ? values : value !== undefined ? [value] : undefined;
+  return Array.isArray(list) && list.length > 0 && list.every((entry) => typeof entry === 'string') ? (list as string[]) : undefined;
+}
+
+/**
+ * The `claims` parameter of an authorization request (OpenID Connect claims request, JSON): a
+ * client answering a claims challenge asks for `access_token.acrs` (the user then satisfies those
+ * authentication contexts at once, as a user passing the Conditional Access policy would), and
+ * MSAL adds `access_token.xms_cc` for its declared client capabilities.
+ */
+function parseClaimsRequest(value: string | null): RequestedClaims | { problem: string } {
+  if (value === null) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return { problem: 'The claims parameter is not valid JSON.' };
+  }
+  const accessToken = (parsed as { access_token?: unknown } | null)?.access_token;
+  if (accessToken === undefined) return {};
+  if (accessToken === null || typeof accessToken !== 'object') return { problem: 'claims.access_token must be an object.' };
+  const { acrs, xms_cc: capabilities } = accessToken as { acrs?: unknown; xms_cc?: unknown };
+  const authContexts = acrs === undefined ? undefined : requestedValues(acrs);
+  if (acrs !== undefined && (authContexts === undefined || !authContexts.every((id) => AUTH_CONTEXT_ID.test(id)))) {
+    return { problem: 'claims.access_token.acrs must name authentication contexts c1 to c99, as {"essential":true,"value":"c1"} or {"values":["c1","c2"]}.' };
+  }
+  const clientCapabilities = capabilities === undefined ? undefined : requestedValues(capabilities);
+  if (capabilities !== undefined && clientCapabilities === undefined) return { problem: 'claims.access_token.xms_cc must be {"values":["cp1"]}.' };
+  return { authContexts, clientCapabilities };
 }
 
 /** Entra's codes live about ten minutes; long enough for a test, short enough to test expiry by moving the clock. */
@@ -180,8 +225,14 @@ export class SignInService {
       return refuse('invalid_request', 'The emulator requires the parameter state, which protects the client from cross-site request forgery.');
     }
 
+    const stepUp = parseClaimsRequest(query.get('claims'));
+    if ('problem' in stepUp) {
+      return refuse('invalid_request', stepUp.problem, 90014);
+    }
+
     const code = randomBytes(32).toString('base64url');
     this.codes.set(code, {
+      stepUp,
       clientId,
       redirectUri,
       codeChallenge,
@@ -257,6 +308,8 @@ export class SignInService {
       scopes: [...issued.scopeNames],
       oid: user.oid,
       roles: user.roles?.length ? [...user.roles] : undefined,
+      authContexts: issued.stepUp.authContexts,
+      clientCapabilities: issued.stepUp.clientCapabilities,
       expiresInSeconds: this.settings.tokenLifetimeSeconds,
     });
     return tokenAnswer(accessToken, this.settings.tokenLifetimeSeconds, { scope: issued.scopeUris.join(' ') });

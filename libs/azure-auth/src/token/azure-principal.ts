@@ -14,7 +14,10 @@ export interface AzurePrincipal {
   readonly scopes: readonly string[];
   /** App roles of a user, or app permissions of an app-only token (`roles`). */
   readonly roles: readonly string[];
-  /** Security group object ids from the `groups` claim; empty when the token has none (or an overage marker instead). */
+  /**
+   * Security group object ids from the `groups` claim. For a token with a groups overage, on a
+   * `@Groups` route: the groups resolved for it (`groupsOverage`); elsewhere empty.
+   */
   readonly groups: readonly string[];
   /** Directory role template ids from the `wids` claim. */
   readonly wids: readonly string[];
@@ -121,6 +124,17 @@ export function createPrincipal(claims: AzureAccessTokenClaims, tenantId: string
     },
     authority,
   );
+}
+
+/**
+ * The same caller with the groups an overage token could not carry, resolved elsewhere (Microsoft
+ * Graph, or the app's own lookup).
+ * @internal
+ */
+export function withResolvedGroups(principal: AzurePrincipal, groups: readonly string[]): AzurePrincipal {
+  const authority = VerifiedPrincipal.authorityOf(principal);
+  if (authority === undefined) throw new TypeError('withResolvedGroups: not a principal of this module');
+  return new VerifiedPrincipal({ ...principal, groups: Object.freeze(groups.map((id) => id.toLowerCase())) }, authority);
 }
 
 /**
