@@ -62,13 +62,14 @@ describe('README: "Use it in your API"', () => {
 
   afterAll(() => rm(directory, { recursive: true, force: true }));
 
-  it('shows the module with its guard and decorators, forRootAsync with useFactory and with useClass, a group route and a step-up route', () => {
-    expect(blocks).toHaveLength(5);
+  it('shows the module with its guard and decorators, forRootAsync with useFactory and with useClass, a group route, the groups overage options and a step-up route', () => {
+    expect(blocks).toHaveLength(6);
     expect(blocks[0]).toContain('AzureAuthModule.forRoot(');
     expect(blocks[1]).toMatch(/forRootAsync\(\{[\s\S]*useFactory/);
     expect(blocks[2]).toMatch(/implements AzureAuthOptionsFactory[\s\S]*createAzureAuthOptions\(\)[\s\S]*useClass: AzureAuthConfig/);
     expect(blocks[3]).toMatch(/@Groups\('8f2b6c1e-/);
-    expect(blocks[4]).toMatch(/@RequireAuthContext\('c1'\)/);
+    expect(blocks[4]).toMatch(/groupsOverage: \{ resolve: 'on-behalf-of'/);
+    expect(blocks[5]).toMatch(/@RequireAuthContext\('c1'\)/);
   });
 
   it('compiles each snippet as it stands, strict and with noUnusedLocals', async () => {

@@ -7,6 +7,8 @@ export type {
   AzureClientAssertionCallback,
   AzureClientCertificate,
   AzureClientCredential,
+  AzureGroupsOverageOptions,
+  AzureGroupsResolver,
   AzureTenantValidator,
   AzureTokenVersion,
 } from './azure-auth.options.js';

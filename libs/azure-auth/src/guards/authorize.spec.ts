@@ -357,3 +357,55 @@ describe('authorize: groups and directory roles', () => {
     expect(refusal(user({ groups: [GROUP] }), { scopes: ['Todolist.ReadWrite'], groups: [GROUP] }).requiredPermissions).toEqual(['Todolist.ReadWrite']);
   });
 });
+
+describe('authorize: groups of an overage token, from a lookup', () => {
+  const GROUP = '8f2b6c1e-4d3a-4b5c-9e8f-7a6b5c4d3e2f';
+  const GLOBAL_ADMIN = '62e90394-69f5-4237-9190-012177145e10';
+  const overage = (extra: Partial<AzureAccessTokenClaims> = {}) => user({ _claim_names: { groups: 'src1' }, ...extra } as Partial<AzureAccessTokenClaims>);
+  const lookup = (groups: readonly string[]) => {
+    const asked: AzurePrincipal[] = [];
+    const find = (principal: AzurePrincipal) => {
+      asked.push(principal);
+      return Promise.resolve(groups);
+    };
+    return { asked, find };
+  };
+
+  it('admits a member the lookup finds, as a caller carrying those groups (lower case), and answers the rest at once', async () => {
+    const { asked, find } = lookup([GROUP.toUpperCase()]);
+    const caller = overage();
+    const admitted = authorize(caller, { groups: [GROUP] }, find);
+    expect(admitted).toBeInstanceOf(Promise);
+    const member = await admitted;
+    expect([member.groups, member.oid, asked]).toEqual([[GROUP], caller.oid, [caller]]);
+    // A route without groups, or a token that lists its groups, never asks.
+    expect(authorize(caller, {}, find)).toBe(caller);
+    const listed = user({ groups: [GROUP] });
+    expect(authorize(listed, { groups: [GROUP] }, find)).toBe(listed);
+    expect(asked).toHaveLength(1);
+  });
+
+  it('refuses a non-member the lookup finds with 403 insufficient_permissions', async () => {
+    const error = await Promise.resolve(authorize(overage(), { groups: [GROUP] }, lookup(['0b3d7a1c-9e2f-4d6b-8a5c-1f2e3d4c5b6a']).find)).catch((failure: unknown) => failure);
+    expect([(error as AzureAuthError).reason, (error as AzureAuthError).requiredMembership]).toEqual(['insufficient_permissions', [GROUP]]);
+  });
+
+  it('refuses with 403 groups_overage when the lookup may not look for this caller', () => {
+    expect(() => authorize(overage(), { groups: [GROUP] }, () => undefined)).toThrow(expect.objectContaining({ reason: 'groups_overage' }));
+  });
+
+  it('checks scopes and directory roles before asking, and the authentication context after', async () => {
+    const { asked, find } = lookup([GROUP]);
+    expect(() => authorize(overage(), { scopes: ['Todolist.ReadWrite'], groups: [GROUP] }, find)).toThrow(expect.objectContaining({ reason: 'insufficient_permissions' }));
+    expect(() => authorize(overage(), { directoryRoles: [GLOBAL_ADMIN], groups: [GROUP] }, find)).toThrow(expect.objectContaining({ requiredMembership: [GLOBAL_ADMIN] }));
+    expect(asked).toHaveLength(0);
+    const challenged = await Promise.resolve(authorize(overage({ xms_cc: ['cp1'] }), { groups: [GROUP], authContexts: ['c1'] }, find)).catch((failure: unknown) => failure);
+    expect((challenged as AzureAuthError).reason).toBe('insufficient_claims');
+    await expect(authorize(overage({ acrs: ['c1'] }), { groups: [GROUP], authContexts: ['c1'] }, find)).resolves.toMatchObject({ groups: [GROUP] });
+  });
+
+  it('passes the lookup failure on as it is', async () => {
+    const failure = new AzureAuthError('groups_unavailable', { description: 'down', retryAfterSeconds: 10 });
+    await expect(authorize(overage(), { groups: [GROUP] }, () => Promise.reject(failure))).rejects.toBe(failure);
+  });
+});

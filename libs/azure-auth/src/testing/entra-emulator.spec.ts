@@ -414,6 +414,21 @@ describe('EntraEmulator', () => {
       v1Keys = await getKeys(`${entra.authorityHost}/${entra.tenantId}/discovery/keys`);
     });
 
+    it("writes Entra's optional claims by name: groups, the overage markers, wids, acrs and xms_cc", () => {
+      const group = '8f2b6c1e-4d3a-4b5c-9e8f-7a6b5c4d3e2f';
+      const { payload } = decodeJwtUnverified(entra.mintAccessToken({ groups: [group], wids: ['62e90394-69f5-4237-9190-012177145e10'], authContexts: ['c1'], clientCapabilities: ['cp1'] }));
+      expect(payload).toMatchObject({ groups: [group], wids: ['62e90394-69f5-4237-9190-012177145e10'], acrs: ['c1'], xms_cc: ['cp1'] });
+      const overage = decodeJwtUnverified(entra.mintAccessToken({ version: 1, groupsOverage: true })).payload;
+      expect(overage).not.toHaveProperty('groups');
+      expect(overage).toMatchObject({
+        _claim_names: { groups: 'src1' },
+        _claim_sources: { src1: { endpoint: `https://graph.windows.net/${entra.tenantId}/users/${String(overage.oid)}/getMemberObjects` } },
+      });
+      expect(decodeJwtUnverified(entra.mintAccessToken({})).payload).not.toHaveProperty('_claim_names');
+      expect(() => entra.mintAccessToken({ groups: [group], groupsOverage: true })).toThrow(/cannot be combined with groupsOverage/);
+      expect(() => entra.mintAccessToken({ b2cPolicy: 'B2C_1_signin', groups: [group] })).toThrow(/MintOptions\.groups cannot be combined with b2cPolicy/);
+    });
+
     it('v2 user token verifies and has v2 claims', () => {
       const before = Math.floor(Date.now() / 1000);
       const token = entra.mintAccessToken({ scopes: ['Todolist.Read', 'Todolist.ReadWrite'], roles: ['Admin'] });
