@@ -140,6 +140,13 @@ export function describeGraphqlSubscriptions(driver: string, start: (auth: Dynam
       expect(await client.closed).toEqual({ code: 4401, reason: expect.stringMatching(/^token_expired: /) });
     }, 20_000);
 
+    it("closes a connection that sends a second connection_init, another user's token in it", async () => {
+      const client = connect(bearer(readToken()));
+      expect(await client.first('subscription { whoami { oid } }')).toEqual({ data: { whoami: { oid: ALICE } } });
+      (await client.connected).send(JSON.stringify({ type: 'connection_init', payload: bearer(readToken({ oid: BOB })) }));
+      expect((await client.closed).code).not.toBe(1000);
+    });
+
     it('keeps each of many simultaneous connections with its own caller', async () => {
       const oids = Array.from({ length: 20 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
       const answers = await Promise.all(oids.map((oid) => connect(bearer(readToken({ oid }))).first('subscription { whoami { oid } }')));
