@@ -384,7 +384,7 @@ export class AzureWebSocketAuth {
     try {
       if (token === null) throw AzureAuthErrors.webSocketTokenMissing();
       principal = await this.verifier.verify(token);
-      authorize(principal, NO_REQUIREMENTS);
+      await authorize(principal, NO_REQUIREMENTS);
     } catch (failure) {
       refuse(this.refusal(failure, token, principal));
       return undefined;
@@ -402,7 +402,7 @@ export class AzureWebSocketAuth {
     try {
       if (token === null) throw AzureAuthErrors.webSocketTokenMissing();
       principal = await this.verifier.verify(token);
-      authorize(principal, NO_REQUIREMENTS);
+      await authorize(principal, NO_REQUIREMENTS);
       const current = session.principal;
       if (principal.tid !== current.tid || principal.oid !== current.oid || principal.appOnly !== current.appOnly) throw AzureAuthErrors.callerChanged();
       answer = { event: AZURE_REAUTHENTICATED_EVENT, data: { expiresAt: principal.expiresAt } };
