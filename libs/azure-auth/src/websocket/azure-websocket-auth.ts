@@ -189,7 +189,7 @@ function graphqlWsConnection(socket: WsSocketLike): Connection {
  * `@SubscribeMessage` handlers, and closes the connection when its token expires (at `exp` plus
  * the clock tolerance) unless the client re-authenticated first with a fresh token of the same
  * caller (`azure-auth:reauthenticate`). Works with socket.io (`IoAdapter`), ws (`WsAdapter`) and
- * graphql-ws subscriptions; it imports none of them.
+ * GraphQL subscriptions (graphql-ws over Apollo, Mercurius); it imports none of them.
  *
  * @example
  * ```ts
