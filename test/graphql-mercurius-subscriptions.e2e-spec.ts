@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { AzureAuthModule } from 'nestjs-azure-auth';
+import { AzureAuthModule, type AzureWebSocketAuth, type MercuriusConnectionInit, type MercuriusConnectionLike } from 'nestjs-azure-auth';
 import { EntraEmulator } from 'nestjs-azure-auth/testing';
 import { startMercuriusSubscriptionsApp } from './support/graphql-mercurius-subscriptions-app.js';
 import { GraphqlWsTestClient } from './support/graphql-subscriptions-app.js';
@@ -8,14 +8,25 @@ import { emulatorOptions } from './support/test-app.js';
 
 describeGraphqlSubscriptions('Mercurius, Fastify', startMercuriusSubscriptionsApp);
 
-describe("Mercurius' connectionInit extension (gateway to service)", () => {
+/** The README's way to add checks of one's own to the hook: call it with Mercurius' `this`. */
+function composedSubscription(webSocketAuth: AzureWebSocketAuth) {
+  const { onConnect } = webSocketAuth.mercurius();
+  return {
+    async onConnect(this: MercuriusConnectionLike, data: MercuriusConnectionInit) {
+      const admitted = await onConnect.call(this, data);
+      return admitted && { ...admitted, tenantName: 'contoso' };
+    },
+  };
+}
+
+describe("Mercurius' connectionInit extension (gateway to service), with the hook composed as the README shows", () => {
   let entra: EntraEmulator;
   let app: INestApplication;
   let client: GraphqlWsTestClient;
 
   beforeAll(async () => {
     entra = await EntraEmulator.start();
-    const started = await startMercuriusSubscriptionsApp(AzureAuthModule.forRoot(emulatorOptions(entra)));
+    const started = await startMercuriusSubscriptionsApp(AzureAuthModule.forRoot(emulatorOptions(entra)), composedSubscription);
     app = started.app;
     client = new GraphqlWsTestClient(started.url, { token: entra.mintAccessToken({ scopes: ['Todolist.Read'], oid: 'alice' }) });
   });

@@ -7,7 +7,11 @@ import { TodoSubscriptionsResolver } from './graphql-subscriptions-app.js';
 import { startApp } from './test-app.js';
 
 /** A Mercurius app (Fastify) whose subscriptions are authenticated by AzureWebSocketAuth, as the README wires it. */
-export function startMercuriusSubscriptionsApp(auth: DynamicModule): Promise<{ app: INestApplication; url: string }> {
+export function startMercuriusSubscriptionsApp(
+  auth: DynamicModule,
+  // Queries over the same connection show that a refused subscription leaves it open.
+  subscription: (webSocketAuth: AzureWebSocketAuth) => MercuriusDriverConfig['subscription'] = (webSocketAuth) => ({ ...webSocketAuth.mercurius(), fullWsTransport: true }),
+): Promise<{ app: INestApplication; url: string }> {
   return startApp('fastify', {
     imports: [
       auth,
@@ -18,8 +22,7 @@ export function startMercuriusSubscriptionsApp(auth: DynamicModule): Promise<{ a
         useFactory: (webSocketAuth: AzureWebSocketAuth) => ({
           autoSchemaFile: true,
           graphiql: false,
-          // Queries over the same connection show that a refused subscription leaves it open.
-          subscription: { ...webSocketAuth.mercurius(), fullWsTransport: true },
+          subscription: subscription(webSocketAuth),
           errorFormatter: (execution, context) => {
             const answer = mercurius.defaultErrorFormatter(execution, context);
             const errors = azureAuthGraphqlErrors(execution.errors);
