@@ -14,6 +14,9 @@ export default {
     '^nestjs-azure-auth/testing$': '<rootDir>/libs/azure-auth/src/testing/index.ts',
     '^nestjs-azure-auth/swagger$': '<rootDir>/libs/azure-auth/src/swagger/index.ts',
     '^nestjs-azure-auth/health$': '<rootDir>/libs/azure-auth/src/health/index.ts',
+    // @fastify/static (required by Mercurius) nests an ESM-only content-disposition that Jest's
+    // CommonJS loader cannot require on Node 20; the CommonJS copy at the root has the same API.
+    '^content-disposition$': '<rootDir>/node_modules/content-disposition/dist/index.js',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 30000,

@@ -1,19 +1,11 @@
-import { jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
-import type { MercuriusDriverConfig } from '@nestjs/mercurius';
+import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import mercurius from 'mercurius';
 import { azureAuthGraphqlErrors, AzureAuthModule } from 'nestjs-azure-auth';
 import { EntraEmulator } from 'nestjs-azure-auth/testing';
 import { TodoSubscriptionsResolver } from './support/graphql-subscriptions-app.js';
 import { call, emulatorOptions, startApp } from './support/test-app.js';
-
-// Mercurius requires @fastify/static, whose content-disposition is ESM only: Jest's CommonJS
-// loader cannot require it on Node 20, so the CommonJS build of the same package stands in.
-jest.mock('../node_modules/@fastify/static/node_modules/content-disposition/dist/index.js', () =>
-  jest.requireActual('../node_modules/content-disposition/dist/index.js'),
-);
-const { MercuriusDriver } = await import('@nestjs/mercurius');
-const { default: mercurius } = await import('mercurius');
 
 const ALICE = '11111111-1111-4111-8111-111111111111';
 

@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import { AzureAuthException } from '../errors/azure-auth.exception.js';
 import { AzureAuthErrors } from '../errors/messages.js';
 import { azureAuthGraphqlErrors } from './refusal-extensions.js';
@@ -29,5 +30,13 @@ describe('azureAuthGraphqlErrors', () => {
   it('serializes the other errors of the same result as they are', () => {
     const errors = azureAuthGraphqlErrors([graphqlError(new AzureAuthException(AzureAuthErrors.tokenMissing())), graphqlError(new Error('other'))])!;
     expect(errors[1]).toEqual({ message: 'resolver failed', path: ['me'] });
+  });
+
+  it('needs no formatter where graphql-js builds the error: a refusal carries its own extensions', () => {
+    const refusal = new AzureAuthException(AzureAuthErrors.insufficientPermissions('scope', ['Todolist.Read']));
+    expect(new GraphQLError('refused', { originalError: refusal }).toJSON().extensions).toEqual({
+      code: 'FORBIDDEN',
+      originalError: expect.objectContaining({ statusCode: 403, reason: 'insufficient_permissions', required: ['Todolist.Read'] }),
+    });
   });
 });

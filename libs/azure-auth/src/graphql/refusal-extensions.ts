@@ -1,8 +1,5 @@
 import { AzureAuthException } from '../errors/azure-auth.exception.js';
 
-/** GraphQL's names for the statuses of a refusal, as Apollo's driver gives them over HTTP. */
-const CODES: Readonly<Record<number, string>> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 503: 'SERVICE_UNAVAILABLE' };
-
 /** A GraphQL error as graphql-js builds it, as far as this module reads it. */
 interface GraphqlErrorLike {
   readonly originalError?: unknown;
@@ -42,7 +39,7 @@ export function azureAuthGraphqlErrors(errors: readonly unknown[] | undefined): 
     const { originalError, toJSON } = error as GraphqlErrorLike;
     const json = (typeof toJSON === 'function' ? toJSON.call(error) : { message: String((error as Error)?.message) }) as SerializedGraphqlError;
     if (!(originalError instanceof AzureAuthException)) return json;
-    const extensions = { ...(json.extensions as Record<string, unknown> | undefined), code: CODES[originalError.getStatus()], originalError: originalError.getResponse() };
+    const extensions = { ...(json.extensions as Record<string, unknown> | undefined), ...originalError.extensions };
     return { ...json, extensions };
   });
 }

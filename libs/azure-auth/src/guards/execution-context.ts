@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { authorityOf, type AzurePrincipal } from '../token/azure-principal.js';
-import { sessionOf, webSocketRequestOf } from '../websocket/websocket-session.js';
+import { MERCURIUS_SUBSCRIPTION_SOCKET, sessionOf, webSocketRequestOf } from '../websocket/websocket-session.js';
 
 /** A request or response object of any transport; only what the module touches is typed. */
 export type TransportObject = Record<string | symbol, unknown>;
@@ -10,6 +10,7 @@ interface GraphqlContext {
   request?: TransportObject;
   res?: TransportObject;
   reply?: TransportObject & { request?: TransportObject };
+  [MERCURIUS_SUBSCRIPTION_SOCKET]?: unknown;
 }
 
 /** A graphql-ws connection's context, which Apollo's driver passes as `req` to subscription resolvers. */
@@ -21,8 +22,8 @@ interface GraphqlWsContext {
 /**
  * The request behind a handler call: for HTTP the request itself; for GraphQL the one in the
  * resolver context (Apollo puts `req`, Mercurius `reply.request`), or for a subscription over
- * graphql-ws its connection's; for a WebSocket message its connection's (token and caller, see
- * `AzureWebSocketAuth`). GraphQL and WebSockets are read from the call's arguments, so
+ * graphql-ws (Apollo's or Mercurius') its connection's; for a WebSocket message its connection's
+ * (token and caller, see `AzureWebSocketAuth`). GraphQL and WebSockets are read from the call's arguments, so
  * `@nestjs/graphql` and `@nestjs/websockets` are never imported.
  */
 export function getRequestOf(context: ExecutionContext): TransportObject | undefined {
@@ -31,6 +32,7 @@ export function getRequestOf(context: ExecutionContext): TransportObject | undef
   if (type === 'http') return context.getArgByIndex<TransportObject | undefined>(0);
   if (type === 'graphql') {
     const graphql = context.getArgByIndex<GraphqlContext | undefined>(2);
+    if (graphql && MERCURIUS_SUBSCRIPTION_SOCKET in graphql) return webSocketRequestOf(graphql[MERCURIUS_SUBSCRIPTION_SOCKET]);
     const request = graphql?.req ?? graphql?.request ?? graphql?.reply?.request;
     return request && 'connectionInitReceived' in request ? webSocketRequestOf((request as GraphqlWsContext).extra?.socket) : request;
   }

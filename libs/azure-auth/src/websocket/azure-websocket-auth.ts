@@ -7,7 +7,7 @@ import { authorityOf, type AzurePrincipal } from '../token/azure-principal.js';
 import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
 import { azureAuthGraphqlErrors, type SerializedGraphqlError } from '../graphql/refusal-extensions.js';
 import { bareToken, handshakeToken, type WebSocketHandshake } from './handshake-token.js';
-import { closeSession, openSession, sessionOf, type WebSocketSession } from './websocket-session.js';
+import { closeSession, MERCURIUS_SUBSCRIPTION_SOCKET, openSession, sessionOf, type WebSocketSession } from './websocket-session.js';
 import { loadWsException } from './ws-exception.js';
 
 /** The message a client sends, before its token expires, to go on with a fresh one: `{ token }`. */
@@ -70,6 +70,21 @@ export interface AzureGraphqlWsHooks {
   onNext(context: GraphqlWsContextLike, id: string, payload: unknown, args: unknown, result: { errors?: readonly unknown[] }): { errors: SerializedGraphqlError[] } | undefined;
 }
 
+/** What Mercurius calls `onConnect` on: its subscription connection, which holds the socket. */
+export interface MercuriusConnectionLike {
+  readonly socket?: unknown;
+}
+
+/** The `connection_init` message, as Mercurius hands it to `onConnect`. */
+export interface MercuriusConnectionInit {
+  readonly payload?: unknown;
+}
+
+/** The Mercurius subscription hook that authenticates a connection; spread it into the `subscription` options. */
+export interface AzureMercuriusHooks {
+  onConnect(this: MercuriusConnectionLike | void, data: MercuriusConnectionInit): Promise<object | false>;
+}
+
 /** What a re-authentication is answered with. */
 interface WebSocketAnswer {
   readonly event: string;
@@ -107,8 +122,9 @@ function isSocketIo(server: SocketIoServerLike | WsServerLike): server is Socket
   return typeof (server as SocketIoServerLike).use === 'function';
 }
 
-function socketOfGraphqlWs(context: GraphqlWsContextLike): WsSocketLike | undefined {
-  const socket = (context.extra as { socket?: WsSocketLike } | undefined)?.socket;
+/** The socket of what holds one (graphql-ws' `extra`, Mercurius' connection), if it can be closed. */
+function socketIn(holder: unknown): WsSocketLike | undefined {
+  const socket = (holder as { socket?: WsSocketLike } | null | undefined)?.socket;
   return socket && typeof socket.close === 'function' ? socket : undefined;
 }
 
@@ -116,6 +132,23 @@ function socketOfGraphqlWs(context: GraphqlWsContextLike): WsSocketLike | undefi
 function connectionParamsToken(params: Readonly<Record<string, unknown>> | undefined): string | null {
   if (!params) return null;
   return bareToken(params.authorization ?? params.Authorization ?? params.token);
+}
+
+/** A client message that may be a re-authentication, parsed; anything else (most messages) is not parsed at all. */
+function reauthenticationMessage(data: unknown): Record<string, unknown> | undefined {
+  const text = String(data);
+  if (!text.includes(AZURE_REAUTHENTICATE_EVENT)) return undefined;
+  try {
+    const message: unknown = JSON.parse(text);
+    return typeof message === 'object' && message !== null ? (message as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A re-authentication's answer in a graphql-ws pong's payload. */
+function pongPayload(answer: WebSocketAnswer): Record<string, unknown> {
+  return { type: answer.event, ...answer.data };
 }
 
 function socketIoConnection(socket: SocketIoSocketLike): Connection {
@@ -156,7 +189,7 @@ function graphqlWsConnection(socket: WsSocketLike): Connection {
  * `@SubscribeMessage` handlers, and closes the connection when its token expires (at `exp` plus
  * the clock tolerance) unless the client re-authenticated first with a fresh token of the same
  * caller (`azure-auth:reauthenticate`). Works with socket.io (`IoAdapter`), ws (`WsAdapter`) and
- * graphql-ws subscriptions; it imports none of them.
+ * GraphQL subscriptions (graphql-ws over Apollo, Mercurius); it imports none of them.
  *
  * @example
  * ```ts
@@ -223,35 +256,89 @@ export class AzureWebSocketAuth {
     void loadWsException();
     return {
       onConnect: async (context) => {
-        const socket = socketOfGraphqlWs(context);
-        if (!socket) return false;
-        const token = connectionParamsToken(context.connectionParams);
-        const connection = graphqlWsConnection(socket);
-        socket.once('close', () => closeSession(socket));
-        const session = await this.admit(socket, token, connection.close);
-        if (!session) return false;
-        // Closed while its token was checked: no session to keep.
-        if (socket.readyState !== OPEN) {
-          closeSession(socket);
-          return false;
-        }
-        this.watchExpiry(socket, session, connection);
-        return true;
+        const socket = socketIn(context.extra);
+        return socket !== undefined && this.connectGraphqlWs(socket, connectionParamsToken(context.connectionParams));
       },
       onPing: async (context, payload) => {
-        const socket = socketOfGraphqlWs(context);
+        const socket = socketIn(context.extra);
         if (!socket || payload?.type !== AZURE_REAUTHENTICATE_EVENT) return;
         // graphql-ws answers a ping with its own payload: the answer takes the token's place there.
         const answerIn = payload as Record<string, unknown>;
         const token = answerIn.token;
         for (const key of Object.keys(answerIn)) delete answerIn[key];
-        await this.reauthenticate(socket, { token }, graphqlWsConnection(socket), (answer) => Object.assign(answerIn, { type: answer.event, ...answer.data }));
+        await this.reauthenticate(socket, { token }, graphqlWsConnection(socket), (answer) => Object.assign(answerIn, pongPayload(answer)));
       },
       onNext: (_context, _id, _payload, _args, result) => {
         const errors = azureAuthGraphqlErrors(result.errors);
         return errors && { ...result, errors };
       },
     };
+  }
+
+  /**
+   * The Mercurius subscription hook (`@nestjs/mercurius`, graphql-ws' `graphql-transport-ws`
+   * protocol): `onConnect` verifies the token of the `connection_init` payload (`authorization:
+   * 'Bearer <token>'` or `token`) and refuses with close code 4401 / 4403 / 4503 and the reason
+   * code, and gives the connection's subscription resolvers its caller; the connection is closed
+   * at its token's expiry. A ping `{ type: 'ping', payload: { type: 'azure-auth:reauthenticate',
+   * token } }` re-authenticates: Mercurius answers it with an empty pong, the answer follows in a
+   * pong of its own (`{ type: 'azure-auth:reauthenticated', expiresAt }`, or `{ type:
+   * 'exception', reason, message, ... }`).
+   *
+   * @example
+   * ```ts
+   * GraphQLModule.forRootAsync<MercuriusDriverConfig>({
+   *   driver: MercuriusDriver,
+   *   imports: [AzureAuthModule.forRoot(azureAuthOptions)],
+   *   inject: [AzureWebSocketAuth],
+   *   useFactory: (webSocketAuth: AzureWebSocketAuth) => ({
+   *     autoSchemaFile: true,
+   *     subscription: { ...webSocketAuth.mercurius(), keepAlive: 30_000 },
+   *   }),
+   * })
+   * ```
+   */
+  mercurius(): AzureMercuriusHooks {
+    const webSocketAuth = this;
+    return {
+      // Mercurius calls onConnect as a method of its connection: the one place where the
+      // connection_init payload and the socket it came on meet.
+      async onConnect(data) {
+        const socket = socketIn(this);
+        // A connection authenticates once: a second connection_init, or the gateway's connectionInit
+        // extension, would change its caller.
+        if (!socket || sessionOf(socket)) return false;
+        const params = data?.payload as Readonly<Record<string, unknown>> | undefined;
+        if (!(await webSocketAuth.connectGraphqlWs(socket, connectionParamsToken(params)))) return false;
+        socket.on('message', (message: unknown) => webSocketAuth.onMercuriusMessage(socket, message));
+        return { [MERCURIUS_SUBSCRIPTION_SOCKET]: socket };
+      },
+    };
+  }
+
+  /** A graphql-transport-ws ping that carries a re-authentication, answered in a pong of its own. */
+  private onMercuriusMessage(socket: WsSocketLike, data: unknown): void {
+    const message = reauthenticationMessage(data);
+    const payload = message?.payload as Record<string, unknown> | undefined;
+    if (message?.type !== 'ping' || payload?.type !== AZURE_REAUTHENTICATE_EVENT) return;
+    void this.reauthenticate(socket, { token: payload.token }, graphqlWsConnection(socket), (answer) => {
+      if (socket.readyState === OPEN) socket.send(JSON.stringify({ type: 'pong', payload: pongPayload(answer) }));
+    });
+  }
+
+  /** Admits a graphql-ws connection (Apollo's or Mercurius'), or closes it with the reason. */
+  private async connectGraphqlWs(socket: WsSocketLike, token: string | null): Promise<boolean> {
+    const connection = graphqlWsConnection(socket);
+    socket.once('close', () => closeSession(socket));
+    const session = await this.admit(socket, token, connection.close);
+    if (!session) return false;
+    // Closed while its token was checked: no session to keep.
+    if (socket.readyState !== OPEN) {
+      closeSession(socket);
+      return false;
+    }
+    this.watchExpiry(socket, session, connection);
+    return true;
   }
 
   private async connectSocketIo(socket: SocketIoSocketLike, allowQueryToken: boolean): Promise<void> {
@@ -281,14 +368,7 @@ export class AzureWebSocketAuth {
       if (socket.readyState !== OPEN) return closeSession(socket);
       this.watchExpiry(socket, session, connection);
       socket.on('message', (data: unknown) => {
-        const text = String(data);
-        if (!text.includes(AZURE_REAUTHENTICATE_EVENT)) return;
-        let message: { event?: unknown; data?: unknown };
-        try {
-          message = JSON.parse(text) as typeof message;
-        } catch {
-          return;
-        }
+        const message = reauthenticationMessage(data);
         if (message?.event === AZURE_REAUTHENTICATE_EVENT) void this.reauthenticate(socket, message.data, connection);
       });
       socket.resume();
@@ -304,7 +384,7 @@ export class AzureWebSocketAuth {
     try {
       if (token === null) throw AzureAuthErrors.webSocketTokenMissing();
       principal = await this.verifier.verify(token);
-      authorize(principal, NO_REQUIREMENTS);
+      await authorize(principal, NO_REQUIREMENTS);
     } catch (failure) {
       refuse(this.refusal(failure, token, principal));
       return undefined;
@@ -322,7 +402,7 @@ export class AzureWebSocketAuth {
     try {
       if (token === null) throw AzureAuthErrors.webSocketTokenMissing();
       principal = await this.verifier.verify(token);
-      authorize(principal, NO_REQUIREMENTS);
+      await authorize(principal, NO_REQUIREMENTS);
       const current = session.principal;
       if (principal.tid !== current.tid || principal.oid !== current.oid || principal.appOnly !== current.appOnly) throw AzureAuthErrors.callerChanged();
       answer = { event: AZURE_REAUTHENTICATED_EVENT, data: { expiresAt: principal.expiresAt } };

@@ -2,7 +2,7 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import { resolveAzureAuthOptions } from '../azure-auth.options.resolve.js';
 import { bindPrincipal, getRequestOf, getResponseOf, principalOf } from '../guards/execution-context.js';
 import { createPrincipal, type AzurePrincipal } from '../token/azure-principal.js';
-import { closeSession, openSession, sessionOf } from './websocket-session.js';
+import { closeSession, MERCURIUS_SUBSCRIPTION_SOCKET, openSession, sessionOf } from './websocket-session.js';
 
 const TID = '11111111-2222-4333-8444-555555555555';
 
@@ -63,5 +63,16 @@ describe('WebSocket sessions, as the guard and @AzureUser() see them', () => {
     const graphqlWsContext = { connectionInitReceived: true, connectionParams: {}, extra: { socket } };
     expect(getRequestOf(message({}, 'graphql', { req: graphqlWsContext }))).toEqual({ headers: { authorization: 'Bearer the.token.value' }, user: alice });
     expect(getRequestOf(message({}, 'graphql', { req: { ...graphqlWsContext, extra: { socket: {} } } }))).toEqual({});
+  });
+
+  it("give a Mercurius subscription its connection's token, not the headers Mercurius copied from connection_init", () => {
+    const socket = {};
+    const alice = principal('alice');
+    openSession(socket, 'the.token.value', alice);
+    const copied = { headers: { authorization: 'Bearer first.payload.token' } };
+    const mercuriusContext = { request: copied, reply: { request: copied }, [MERCURIUS_SUBSCRIPTION_SOCKET]: socket };
+    expect(getRequestOf(message({}, 'graphql', mercuriusContext))).toEqual({ headers: { authorization: 'Bearer the.token.value' }, user: alice });
+    closeSession(socket);
+    expect(getRequestOf(message({}, 'graphql', mercuriusContext))).toEqual({});
   });
 });

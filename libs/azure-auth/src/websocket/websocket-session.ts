@@ -16,6 +16,13 @@ export interface WebSocketSession {
 
 const sessions = new WeakMap<object, WebSocketSession>();
 
+/**
+ * Where the GraphQL context of a Mercurius subscription holds its connection's socket (put there
+ * by `AzureWebSocketAuth.mercurius()`), so the guard reads that connection's session.
+ * @internal
+ */
+export const MERCURIUS_SUBSCRIPTION_SOCKET = Symbol('azure-auth:mercurius-subscription-socket');
+
 /** @internal */
 export function openSession(socket: object, token: string, principal: AzurePrincipal): WebSocketSession {
   const session: WebSocketSession = { headers: { authorization: `Bearer ${token}` }, principal, expiry: undefined };
