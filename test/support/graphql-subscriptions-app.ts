@@ -95,12 +95,11 @@ export interface GraphqlWsClosed {
   reason: string;
 }
 
-/** A real graphql-ws client (over ws) that never retries, with the raw socket at hand for pings. */
+/** A real graphql-ws client (over ws) that never retries, with the raw socket at hand (for the re-authentication ping). */
 export class GraphqlWsTestClient {
   readonly client: Client;
   readonly closed: Promise<GraphqlWsClosed>;
   readonly connected: Promise<WebSocket>;
-  private readonly pongs: Array<(payload: Record<string, unknown> | undefined) => void> = [];
 
   constructor(url: string, connectionParams?: Record<string, unknown>) {
     let onClosed!: (closed: GraphqlWsClosed) => void;
@@ -120,7 +119,6 @@ export class GraphqlWsTestClient {
           const { code, reason } = event as { code: number; reason: string };
           onClosed({ code, reason: String(reason) });
         },
-        pong: (_received, payload) => this.pongs.shift()?.(payload),
       },
     });
   }
@@ -131,14 +129,6 @@ export class GraphqlWsTestClient {
     const { value } = await iterator.next();
     void iterator.return?.();
     return value;
-  }
-
-  /** Sends a ping with a payload, as graphql-ws' protocol allows, and returns the pong's payload. */
-  async ping(payload: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
-    const socket = await this.connected;
-    const pong = new Promise<Record<string, unknown> | undefined>((resolve) => this.pongs.push(resolve));
-    socket.send(JSON.stringify({ type: 'ping', payload }));
-    return pong;
   }
 
   dispose(): void {
