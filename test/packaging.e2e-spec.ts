@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { access, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -390,6 +391,25 @@ describe('packaging: the npm tarball of nestjs-azure-auth, installed as README s
         }
       });
     }
+
+    it('refuses to start with a clientCredential while the optional peer @azure/msal-node is not installed, saying how to install it', async () => {
+      const { directory } = await prepared();
+      // Plain CommonJS, as any user's compiled app: no decorator syntax needed.
+      const script = [
+        "require('reflect-metadata');",
+        "const { Module } = require('@nestjs/common');",
+        "const { NestFactory } = require('@nestjs/core');",
+        "const { AzureAuthModule } = require('nestjs-azure-auth');",
+        'class AppModule {}',
+        "Module({ imports: [AzureAuthModule.forRoot({ tenantId: 'contoso.onmicrosoft.com', clientId: '8f2b6c1e-4d3a-4b5c-9e8f-7a6b5c4d3e2f', warmUp: false, clientCredential: { clientSecret: 'not-a-secret' } })] })(AppModule);",
+        "NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false }).then(() => { console.log('started'); process.exit(0); }, (error) => { console.log(error.message); process.exit(3); });",
+      ].join('\n');
+      expect(existsSync(join(directory, 'node_modules', '@azure', 'msal-node'))).toBe(false);
+      const started = await runProcess(process.execPath, ['-e', script], { cwd: directory, env: cleanEnv() });
+      expect(started.code).toBe(3);
+      expect(started.stdout).toMatch(/downstream calls need the package @azure\/msal-node, an optional peer dependency of nestjs-azure-auth: npm install @azure\/msal-node/);
+      expect(started.stdout).not.toContain('not-a-secret');
+    });
 
     describe('the token doctor (npx nestjs-azure-auth)', () => {
       let entra: EntraEmulator;
