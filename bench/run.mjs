@@ -41,6 +41,10 @@ const config = {
 };
 
 const log = (line) => process.stderr.write(`${line}\n`);
+const startedMs = performance.now();
+/** Node prints every warning itself; the run also counts them (MaxListenersExceededWarning was one). */
+const warnings = [];
+process.on('warning', (warning) => warnings.push(`${warning.name}: ${warning.message}`));
 
 /** The module's default `tokenCache.maxEntries`: a smaller pool would measure cache hits as "distinct". */
 const DEFAULT_CACHE_BOUND = 10_000;
@@ -128,6 +132,8 @@ try {
   await entra.stop();
 }
 results.machine.loadAverageAtEnd = os.loadavg().map((value) => Number(value.toFixed(2)));
+results.warnings = warnings;
+if (parts.length === PARTS.length) results.durationSeconds = Math.round((performance.now() - startedMs) / 1000);
 results.targets = judgeTargets(results);
 
 const sections = [
