@@ -12,13 +12,18 @@ import { median } from './tokens.mjs';
 
 const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
 
-function startServer(entra, adapter) {
-  const child = fork(SERVER, [adapter], {
+/**
+ * A server process (`script`, default the bench app on `adapter`) against the emulator; resolves
+ * once it reports its URL. `env` adds to its environment.
+ */
+export function startServer(entra, adapter, { script = SERVER, env = {} } = {}) {
+  const child = fork(script, [adapter], {
     env: {
       ...process.env,
       BENCH_AUTHORITY_HOST: entra.authorityHost,
       BENCH_TENANT_ID: entra.tenantId,
       BENCH_CLIENT_ID: entra.clientId,
+      ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: process.env.BENCH_SERVER_EXEC_ARGV ? process.env.BENCH_SERVER_EXEC_ARGV.split(' ') : [],
@@ -44,7 +49,7 @@ function startServer(entra, adapter) {
   });
 }
 
-async function expectStatus(url, token, status) {
+export async function expectStatus(url, token, status) {
   const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   await response.arrayBuffer();
   if (response.status !== status) throw new Error(`GET ${url} answered ${response.status}, expected ${status}`);
@@ -55,7 +60,7 @@ async function expectStatus(url, token, status) {
  * distinct tokens carries on, and is shared by every scenario of the same pool (one server, one
  * cache), so that a slice never meets tokens an earlier one left in the cache.
  */
-function scenario(url, route, tokens, label, cursor = { next: 0 }) {
+export function scenario(url, route, tokens, label, cursor = { next: 0 }) {
   const latencies = [];
   let requests = 0;
   let seconds = 0;

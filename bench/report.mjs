@@ -60,6 +60,30 @@ export function memoryTable(memory) {
   return lines.join('\n');
 }
 
+export function replicasTables(replicas) {
+  const ms = (value) => `${value.toFixed(1)} ms`;
+  const cold = ['| fresh Fastify replica | first open request | first guarded request | warm guarded request (median of 200) | fetches before the first guarded answer |', '| --- | ---: | ---: | ---: | --- |'];
+  for (const [label, row] of Object.entries(replicas.cold)) {
+    cold.push(`| ${label}, median of ${row.starts} starts | ${ms(row.firstOpenMs)} | ${ms(row.firstGuardedMs)} | ${row.warmGuardedMs.toFixed(2)} ms | ${row.fetchesOnStart.metadata} metadata, ${row.fetchesOnStart.keys} key set |`);
+  }
+  const { refresh, defaults } = replicas;
+  // Documents per discovery, as counted on a cold start (a single tenant reads its v1 and v2 metadata).
+  const documents = Object.values(replicas.cold)[0].fetchesOnStart.metadata;
+  const fetches = [
+    '| per replica per day, under steady traffic | metadata | key set |',
+    '| --- | ---: | ---: |',
+    `| from the defaults: a discovery (${documents} metadata documents) every ${defaults.metadataRefreshSeconds / 3600} h, the key set every ${defaults.keysMaxAgeSeconds / 3600} h; as many again at start | ${(86_400 / defaults.metadataRefreshSeconds) * documents} (+${documents}) | ${86_400 / defaults.keysMaxAgeSeconds} (+1) |`,
+    `| counted at the emulator: periods ${refresh.scaled.metadataRefreshSeconds} s / ${refresh.scaled.keysMaxAgeSeconds} s for ${refresh.measuredSeconds.toFixed(0)} s (${refresh.counted.metadata} / ${refresh.counted.keys} fetches), scaled to a day | ${refresh.metadataPerDay.toFixed(1)} | ${refresh.keysPerDay.toFixed(1)} |`,
+  ];
+  const cluster = ['| `node:cluster` | route | 1 worker req/s, p99 | 2 workers req/s, p99 | 2 ÷ 1 |', '| --- | --- | ---: | ---: | ---: |'];
+  for (const row of replicas.cluster) {
+    cluster.push(
+      `| ${row.adapter} | \`${row.route}\` (${row.tokens === 'none' ? 'no token' : 'repeated token'}) | ${formatInteger(row.oneWorker.requestsPerSec)}, ${row.oneWorker.p99Ms} ms | ${formatInteger(row.twoWorkers.requestsPerSec)}, ${row.twoWorkers.p99Ms} ms | ${formatRatio(row.ratio)} |`,
+    );
+  }
+  return [cold, fetches, cluster].map((lines) => lines.join('\n')).join('\n\n');
+}
+
 /** The issue's targets, judged from this run's figures. Never an exit status: machines differ. */
 export function judgeTargets(results) {
   const targets = [];
