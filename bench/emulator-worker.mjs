@@ -28,6 +28,10 @@ if (parentPort) {
         // The published kid, signed by a key nobody publishes: the signature cannot verify.
         const stranger = entra.createUnpublishedKey();
         result = entra.mintAccessToken({ ...mintOptions(), privateKey: stranger.privateKey, kid: entra.signingKid });
+      } else if (command === 'count-fetches') {
+        // Metadata and key-set requests since the last count: what replicas cost Entra.
+        result = { metadata: entra.requestCount('metadata'), keys: entra.requestCount('keys') };
+        entra.resetRequests();
       } else if (command === 'stop') {
         await entra.stop();
         result = true;
@@ -94,6 +98,8 @@ export async function startEmulatorWorker() {
     /** One batch of `count` tokens joined by newlines (for a process that splits it itself). */
     mintBatch: (count) => call('mint', count),
     mintForged: () => call('forge'),
+    /** `{ metadata, keys }`: the emulator's requests of each kind since the last call (or start). */
+    countFetches: () => call('count-fetches'),
     async stop() {
       await call('stop');
       await worker.terminate();

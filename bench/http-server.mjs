@@ -1,9 +1,12 @@
 /**
  * Child process of the HTTP benchmark: the bench Nest app on one adapter, on loopback. Started
  * with IPC by `http.mjs`; reports its URL, closes the app when told to stop.
- * argv: express | fastify. env: BENCH_AUTHORITY_HOST, BENCH_TENANT_ID, BENCH_CLIENT_ID.
+ * argv: express | fastify. env: BENCH_AUTHORITY_HOST, BENCH_TENANT_ID, BENCH_CLIENT_ID, and
+ * BENCH_MODULE_OPTIONS (JSON, more module options), BENCH_PORT (default: any free port).
+ * In a `node:cluster` worker it reports to the primary, which listens on its behalf.
  */
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { benchModule } from './bench-app.mjs';
@@ -15,12 +18,12 @@ const entra = {
   tenantId: process.env.BENCH_TENANT_ID,
   clientId: process.env.BENCH_CLIENT_ID,
 };
-const module = benchModule(entra);
+const module = benchModule(entra, JSON.parse(process.env.BENCH_MODULE_OPTIONS ?? '{}'));
 const app =
   adapter === 'fastify'
     ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
     : await NestFactory.create(module, { logger: false });
-await app.listen(0, '127.0.0.1');
+await app.listen(Number(process.env.BENCH_PORT ?? 0), '127.0.0.1');
 const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 process.on('message', async (message) => {
   if (message === 'stop') {
@@ -28,4 +31,4 @@ process.on('message', async (message) => {
     process.disconnect();
   }
 });
-process.send({ url });
+process.send({ url, pid: process.pid, worker: cluster.isWorker });

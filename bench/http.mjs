@@ -7,17 +7,23 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { LIMIT, contenderData, startContender } from './micro.mjs';
 import { median } from './tokens.mjs';
 
 const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
 
-function startServer(entra, adapter) {
-  const child = fork(SERVER, [adapter], {
+/**
+ * A server process (`script`, default the bench app on `adapter`) against the emulator; resolves
+ * once it reports its URL. `env` adds to its environment.
+ */
+export function startServer(entra, adapter, { script = SERVER, env = {} } = {}) {
+  const child = fork(script, [adapter], {
     env: {
       ...process.env,
       BENCH_AUTHORITY_HOST: entra.authorityHost,
       BENCH_TENANT_ID: entra.tenantId,
       BENCH_CLIENT_ID: entra.clientId,
+      ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: process.env.BENCH_SERVER_EXEC_ARGV ? process.env.BENCH_SERVER_EXEC_ARGV.split(' ') : [],
@@ -43,7 +49,7 @@ function startServer(entra, adapter) {
   });
 }
 
-async function expectStatus(url, token, status) {
+export async function expectStatus(url, token, status) {
   const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   await response.arrayBuffer();
   if (response.status !== status) throw new Error(`GET ${url} answered ${response.status}, expected ${status}`);
@@ -54,7 +60,7 @@ async function expectStatus(url, token, status) {
  * distinct tokens carries on, and is shared by every scenario of the same pool (one server, one
  * cache), so that a slice never meets tokens an earlier one left in the cache.
  */
-function scenario(url, route, tokens, label, cursor = { next: 0 }) {
+export function scenario(url, route, tokens, label, cursor = { next: 0 }) {
   const latencies = [];
   let requests = 0;
   let seconds = 0;
@@ -99,6 +105,16 @@ function scenario(url, route, tokens, label, cursor = { next: 0 }) {
   };
 }
 
+/**
+ * The best a distinct-token route can do beside the open route: each of its requests costs the
+ * open route's work plus one RSA verification, so its rate is at most 1 / (1/open + 1/raw), that
+ * is `1 / (1 + open ÷ raw)` of the open route. `share` is how much of that limit a pair achieved.
+ */
+function distinctLimit(openPerSec, rawVerifyPerSec, distinctPerSec) {
+  const limit = 1 / (1 + openPerSec / rawVerifyPerSec);
+  return { rawVerifyPerSec, limit, share: distinctPerSec / openPerSec / limit };
+}
+
 function round(value, digits) {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
@@ -113,46 +129,67 @@ function round(value, digits) {
 export async function runHttp(entra, pool, { seconds, slices, connections, log }) {
   const repeated = await entra.mintTokens(1);
   const rows = [];
-  for (const adapter of (process.env.BENCH_HTTP_ADAPTERS ?? 'express,fastify').split(',')) {
-    const server = await startServer(entra, adapter);
-    try {
-      await expectStatus(`${server.url}/api/open`, undefined, 200);
-      await expectStatus(`${server.url}/api/me`, undefined, 401);
-      await expectStatus(`${server.url}/api/me`, repeated[0], 200);
-      await expectStatus(`${server.url}/api/todolist`, repeated[0], 200);
-      const distinct = { next: 0 };
-      const scenarios = [
-        scenario(server.url, '/api/open', undefined, 'none'),
-        // The same route with the bearer header it ignores: what carrying 1.5 KB per request costs.
-        scenario(server.url, '/api/open', repeated, 'repeated (ignored)'),
-        scenario(server.url, '/api/me', repeated, 'repeated'),
-        scenario(server.url, '/api/todolist', repeated, 'repeated'),
-        scenario(server.url, '/api/me', pool, 'distinct', distinct),
-        scenario(server.url, '/api/todolist', pool, 'distinct', distinct),
-      ];
-      // JIT and connection warm-up on every scenario, not recorded.
-      for (const each of scenarios) await each.run(1, connections, false);
-      // Every other scenario is paired with the open route, run right before it or right after it
-      // (alternately), so that both sides of a ratio sample the same seconds of the machine.
-      const [open, ...others] = scenarios;
-      const pairRatios = new Map(others.map((each) => [each, []]));
-      for (let slice = 0; slice < slices; slice++) {
-        for (const each of others) {
-          const order = slice % 2 === 0 ? [open, each] : [each, open];
-          for (const side of order) await side.run(seconds / slices, connections);
-          pairRatios.get(each).push(each.sliceRates.at(-1) / open.sliceRates.at(-1));
+  // Raw crypto.verify on one core, measured right after each distinct-token pair: what a request
+  // that must be verified adds to the open route's work at best.
+  const rawVerify = await startContender(LIMIT, await contenderData(entra, pool));
+  const rawSeconds = Math.min(1, seconds / slices);
+  try {
+    for (const adapter of (process.env.BENCH_HTTP_ADAPTERS ?? 'express,fastify').split(',')) {
+      const server = await startServer(entra, adapter);
+      try {
+        await expectStatus(`${server.url}/api/open`, undefined, 200);
+        await expectStatus(`${server.url}/api/me`, undefined, 401);
+        await expectStatus(`${server.url}/api/me`, repeated[0], 200);
+        await expectStatus(`${server.url}/api/todolist`, repeated[0], 200);
+        const distinct = { next: 0 };
+        const scenarios = [
+          scenario(server.url, '/api/open', undefined, 'none'),
+          // The same route with the bearer header it ignores: what carrying 1.5 KB per request costs.
+          scenario(server.url, '/api/open', repeated, 'repeated (ignored)'),
+          scenario(server.url, '/api/me', repeated, 'repeated'),
+          scenario(server.url, '/api/todolist', repeated, 'repeated'),
+          scenario(server.url, '/api/me', pool, 'distinct', distinct),
+          scenario(server.url, '/api/todolist', pool, 'distinct', distinct),
+        ];
+        // JIT and connection warm-up on every scenario, not recorded.
+        for (const each of scenarios) await each.run(1, connections, false);
+        // Every other scenario is paired with the open route, run right before it or right after it
+        // (alternately), so that both sides of a ratio sample the same seconds of the machine.
+        const [open, ...others] = scenarios;
+        const pairRatios = new Map(others.map((each) => [each, []]));
+        const pairLimits = new Map(others.map((each) => [each, []]));
+        for (let slice = 0; slice < slices; slice++) {
+          for (const each of others) {
+            const order = slice % 2 === 0 ? [open, each] : [each, open];
+            for (const side of order) await side.run(seconds / slices, connections);
+            const openRate = open.sliceRates.at(-1);
+            pairRatios.get(each).push(each.sliceRates.at(-1) / openRate);
+            if (each.tokens === 'distinct') {
+              const raw = await rawVerify.measure(rawSeconds);
+              pairLimits.get(each).push(distinctLimit(openRate, raw.count / raw.cpuSeconds, each.sliceRates.at(-1)));
+            }
+          }
         }
+        for (const each of scenarios) {
+          const row = { adapter, route: each.route, tokens: each.tokens, ...each.summary() };
+          row.ratioToOpen = each === open ? 1 : median(pairRatios.get(each));
+          const limits = pairLimits.get(each);
+          if (limits?.length) {
+            row.rawVerifyPerSec = median(limits.map((pair) => pair.rawVerifyPerSec));
+            row.limit = median(limits.map((pair) => pair.limit));
+            row.shareOfLimit = median(limits.map((pair) => pair.share));
+          }
+          row.sliceRequestsPerSec = each.sliceRates.map((rate) => Math.round(rate));
+          rows.push(row);
+          const share = row.limit ? `, limit ${row.limit.toFixed(2)}× open (raw verify ${Math.round(row.rawVerifyPerSec)}/s), ${(row.shareOfLimit * 100).toFixed(0)}% of it` : '';
+          log(`  ${adapter} ${row.route} (${row.tokens}): ${Math.round(row.requestsPerSec)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms${share}${row.failed ? `, ${row.failed} failed` : ''}`);
+        }
+      } finally {
+        await server.stop();
       }
-      for (const each of scenarios) {
-        const row = { adapter, route: each.route, tokens: each.tokens, ...each.summary() };
-        row.ratioToOpen = each === open ? 1 : median(pairRatios.get(each));
-        row.sliceRequestsPerSec = each.sliceRates.map((rate) => Math.round(rate));
-        rows.push(row);
-        log(`  ${adapter} ${row.route} (${row.tokens}): ${Math.round(row.requestsPerSec)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms${row.failed ? `, ${row.failed} failed` : ''}`);
-      }
-    } finally {
-      await server.stop();
     }
+  } finally {
+    await rawVerify.close();
   }
   return { rows };
 }

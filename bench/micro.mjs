@@ -15,7 +15,7 @@ import { formatRatio } from './report.mjs';
 import { median } from './tokens.mjs';
 
 /** A contender in its own worker thread: `measure(seconds)` resolves to one sample. */
-async function startContender(id, workerData) {
+export async function startContender(id, workerData) {
   const worker = new Worker(new URL('./micro-worker.mjs', import.meta.url), { workerData: { id, ...workerData } });
   // One listener of each kind for the worker's life: the pending reply is the one they settle.
   let pending;
@@ -44,7 +44,7 @@ async function startContender(id, workerData) {
 }
 
 /** The contender every other is compared with. */
-const LIMIT = 'raw-crypto-verify';
+export const LIMIT = 'raw-crypto-verify';
 
 /**
  * Slices per side of a pair. This machine's throughput moves between levels for seconds at a time
@@ -83,19 +83,24 @@ async function measurePair(limit, contender, seconds) {
   return { limit: rates(...limitParts), contender: rates(...contenderParts) };
 }
 
-/**
- * Runs the micro benchmark. `entra` is the emulator worker (`emulator-worker.mjs`); `pool` holds
- * distinct valid tokens, more than the module's cache bound so that cycling through them never
- * hits the cache.
- */
-export async function runMicro(entra, pool, { rounds, seconds, warmUpSeconds, log }) {
-  const workerData = {
+/** What a contender's worker thread is given: the emulator's coordinates and the tokens it cycles through. */
+export async function contenderData(entra, pool) {
+  return {
     entra: entra.coordinates,
     // Tokens travel as one string per worker, split there (one allocation, not thousands).
     pool: pool.join('\n'),
     repeated: (await entra.mintTokens(1))[0],
     forged: await entra.mintForged(),
   };
+}
+
+/**
+ * Runs the micro benchmark. `entra` is the emulator worker (`emulator-worker.mjs`); `pool` holds
+ * distinct valid tokens, more than the module's cache bound so that cycling through them never
+ * hits the cache.
+ */
+export async function runMicro(entra, pool, { rounds, seconds, warmUpSeconds, log }) {
+  const workerData = await contenderData(entra, pool);
   const all = contenders(entraAt(workerData.entra));
   const active = [];
   const unavailable = [];

@@ -3,9 +3,10 @@
  * loopback against the local Entra emulator. Prints Markdown tables and the issue's targets, and
  * writes bench/results/latest.json. A missed target is reported, never an exit status.
  *
- *   node --expose-gc bench/run.mjs [micro] [memory] [http]
+ *   node --expose-gc bench/run.mjs [micro] [memory] [http] [replicas]
  *
- * (default: all three; a partial run does not overwrite latest.json).
+ * (default: micro, memory and http; a partial run does not overwrite latest.json; replicas runs
+ * only when named).
  *
  * Environment: BENCH_MICRO_ROUNDS (7), BENCH_MICRO_SECONDS (1), BENCH_POOL (12000 distinct tokens,
  * more than the module's default cache bound of 10000), BENCH_HTTP_SECONDS (10),
@@ -17,18 +18,22 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runHttp } from './http.mjs';
 import { runMicro } from './micro.mjs';
-import { httpTable, judgeTargets, memoryTable, microTable, targetLines } from './report.mjs';
+import { runReplicas } from './replicas.mjs';
+import { httpTable, judgeTargets, memoryTable, microTable, replicasTables, targetLines } from './report.mjs';
 import { startEmulatorWorker } from './emulator-worker.mjs';
 import { envNumber } from './tokens.mjs';
 
-const PARTS = ['micro', 'memory', 'http'];
+const PARTS = ['micro', 'memory', 'http', 'replicas'];
+/** What `npm run bench` runs without arguments (replicas is asked for by name). */
+const DEFAULT_PARTS = ['micro', 'memory', 'http'];
 const RESULTS_DIR = new URL('./results/', import.meta.url);
 
 const requested = process.argv.slice(2);
 for (const part of requested) {
   if (!PARTS.includes(part)) throw new Error(`unknown part "${part}"; choose from ${PARTS.join(', ')}`);
 }
-const parts = requested.length > 0 ? PARTS.filter((part) => requested.includes(part)) : PARTS;
+const parts = requested.length > 0 ? PARTS.filter((part) => requested.includes(part)) : DEFAULT_PARTS;
+const fullRun = DEFAULT_PARTS.every((part) => parts.includes(part));
 
 const config = {
   microRounds: Math.max(3, Math.floor(envNumber('BENCH_MICRO_ROUNDS', 7))),
@@ -41,6 +46,10 @@ const config = {
 };
 
 const log = (line) => process.stderr.write(`${line}\n`);
+const startedMs = performance.now();
+/** Node prints every warning itself; the run also counts them (MaxListenersExceededWarning was one). */
+const warnings = [];
+process.on('warning', (warning) => warnings.push(`${warning.name}: ${warning.message}`));
 
 /** The module's default `tokenCache.maxEntries`: a smaller pool would measure cache hits as "distinct". */
 const DEFAULT_CACHE_BOUND = 10_000;
@@ -124,10 +133,16 @@ try {
     log(`http: ${config.httpSeconds} s per scenario in ${config.httpSlices} interleaved slices, ${config.httpConnections} connections`);
     results.http = await runHttp(entra, pool, { seconds: config.httpSeconds, slices: config.httpSlices, connections: config.httpConnections, log });
   }
+  if (parts.includes('replicas')) {
+    log(`replicas: cold starts, fetches per day, node:cluster 2 workers beside 1 (${config.httpSeconds} s per route in ${config.httpSlices} slices)`);
+    results.replicas = await runReplicas(entra, { seconds: config.httpSeconds, slices: config.httpSlices, connections: config.httpConnections, log });
+  }
 } finally {
   await entra.stop();
 }
 results.machine.loadAverageAtEnd = os.loadavg().map((value) => Number(value.toFixed(2)));
+results.warnings = warnings;
+if (fullRun) results.durationSeconds = Math.round((performance.now() - startedMs) / 1000);
 results.targets = judgeTargets(results);
 
 const sections = [
@@ -141,12 +156,13 @@ if (results.http) {
   );
 }
 if (results.memory) sections.push(`### Memory (default cache bound)\n\n${memoryTable(results.memory)}`);
+if (results.replicas) sections.push(`### Replicas\n\n${replicasTables(results.replicas)}`);
 sections.push(`### Targets\n\n${targetLines(results.targets)}`);
 const markdown = sections.join('\n\n');
 results.markdown = markdown;
 process.stdout.write(`${markdown}\n`);
 
-if (parts.length === PARTS.length) {
+if (fullRun) {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const target = new URL('latest.json', RESULTS_DIR);
   const temporary = new URL('latest.json.tmp', RESULTS_DIR);
