@@ -73,14 +73,4 @@ export class AzureAuthGuard extends AzureGuardBase implements CanActivate {
       throw this.refuse(failure, context, request, principal);
     }
   }
-
-  /** A caller whose groups had to be looked up (overage): admitted as it comes back, with its groups. */
-  private async admitOnceAuthorized(pending: Promise<AzurePrincipal>, context: ExecutionContext, request: TransportObject, verified: AzurePrincipal): Promise<boolean> {
-    try {
-      this.admit(context, request, await pending);
-      return true;
-    } catch (failure) {
-      throw this.refuse(failure, context, request, verified);
-    }
-  }
 }

@@ -33,6 +33,16 @@ export abstract class AzureGuardBase {
     bindPrincipal(context, request, principal);
   }
 
+  /** A caller whose groups had to be looked up (overage): admitted, with its groups, once they came back. */
+  protected async admitOnceAuthorized(pending: Promise<AzurePrincipal>, context: ExecutionContext, request: TransportObject, verified?: AzurePrincipal): Promise<boolean> {
+    try {
+      this.admit(context, request, await pending);
+      return true;
+    } catch (failure) {
+      throw this.refuse(failure, context, request, verified);
+    }
+  }
+
   /**
    * The answer to a refusal; whatever caller the call carried is taken away first. A WebSocket
    * message gets it as Nest's `WsException` (an `exception` event with the same body), its

@@ -5,7 +5,6 @@ import { AzureGuardBase } from './azure-guard-base.js';
 import { AzureAuthRefusals } from '../errors/azure-auth-refusals.js';
 import { AzureGroupMembership } from '../membership/group-membership.js';
 import { extractBearerToken, type RequestWithHeaders } from './extract-bearer-token.js';
-import type { TransportObject } from './execution-context.js';
 
 /**
  * Authorization only: enforces `@Scopes` / `@AppPermissions` / `@Roles` and the caller policies on
@@ -33,15 +32,6 @@ export class AzurePermissionsGuard extends AzureGuardBase implements CanActivate
       const admitted = authorize(principal as AzurePrincipal, permissions, this.membership.lookupFor(permissions, token));
       // A caller whose groups were looked up (overage) is handed on with them.
       if (admitted instanceof Promise) return this.admitOnceAuthorized(admitted, context, request!);
-      return true;
-    } catch (failure) {
-      throw this.refuse(failure, context, request);
-    }
-  }
-
-  private async admitOnceAuthorized(pending: Promise<AzurePrincipal>, context: ExecutionContext, request: TransportObject): Promise<boolean> {
-    try {
-      this.admit(context, request, await pending);
       return true;
     } catch (failure) {
       throw this.refuse(failure, context, request);
