@@ -10,7 +10,7 @@ import jsonwebtoken from 'jsonwebtoken';
 import jwksRsa from 'jwks-rsa';
 import azureAd from 'passport-azure-ad';
 import passportJwt from 'passport-jwt';
-import { authenticateWith, startModulePath } from './module-path.mjs';
+import { passportAuthenticator, startModulePath } from './module-path.mjs';
 import { startTlsFront } from './tls-front.mjs';
 
 /** The emulator as contenders see it, from its coordinates (plain data that a worker receives). */
@@ -118,7 +118,7 @@ export function contenders(entra) {
           },
           (payload, done) => done(null, payload),
         );
-        return (token) => authenticateWith(strategy, token);
+        return passportAuthenticator(strategy);
       },
     },
     {
@@ -141,7 +141,7 @@ export function contenders(entra) {
           },
           (token, done) => done(null, token),
         );
-        return (token) => authenticateWith(strategy, token);
+        return passportAuthenticator(strategy);
       },
     },
     ...[

@@ -1,7 +1,7 @@
 /**
  * Our module's request path without HTTP, two ways: the `AzureAdStrategy` of a real Nest
- * application context run through `passport.authenticate(…, { session: false }, callback)` as
- * `AzureAuthGuard` runs it; and `AzureAuthGuard.canActivate` itself for `GET /api/me`, with the
+ * application context run through `passport.authenticate(name, { session: false }, callback)`, as
+ * route middleware and `AzurePassportAuthGuard` run it; and `AzureAuthGuard.canActivate` itself for `GET /api/me`, with the
  * execution context Nest builds per request.
  */
 import passport from 'passport';
@@ -11,20 +11,27 @@ import { AzureAdStrategy, AzureAuthGuard, AzureTokenVerifier } from 'nestjs-azur
 import { BenchController, benchModule } from './bench-app.mjs';
 
 /**
- * Authenticates one `Authorization` header value with a passport strategy; rejects when refused.
- * Like `AzureAuthGuard`, it hands passport an object derived from the strategy: passport attaches
- * the request's callbacks to the object it is given.
+ * `passport.authenticate(name, { session: false }, callback)` for one strategy, as an app's route
+ * middleware (or `AzurePassportAuthGuard`) calls it: by name, from a `Passport` instance of its own
+ * (passport's names are global to the process). The returned function authenticates one
+ * `Authorization` header value and rejects when refused. (Handing passport a fresh object derived
+ * from the strategy per request, as this bench once did, made every request's strategy a prototype
+ * of its own: V8 then built maps per request, a quarter of the module's cold-token time.)
  */
-export function authenticateWith(strategy, authorization) {
-  return new Promise((resolve, reject) => {
-    const request = { headers: { authorization } };
-    const middleware = passport.authenticate(Object.create(strategy), { session: false }, (error, user, info) => {
-      if (error) reject(error);
-      else if (!user) reject(info instanceof Error ? info : new Error(`refused: ${JSON.stringify(info)}`));
-      else resolve(user);
+export function passportAuthenticator(strategy) {
+  const authenticator = new passport.Passport();
+  const name = 'bench';
+  authenticator.use(name, strategy);
+  return (authorization) =>
+    new Promise((resolve, reject) => {
+      const request = { headers: { authorization } };
+      const middleware = authenticator.authenticate(name, { session: false }, (error, user, info) => {
+        if (error) reject(error);
+        else if (!user) reject(info instanceof Error ? info : new Error(`refused: ${JSON.stringify(info)}`));
+        else resolve(user);
+      });
+      middleware(request, {}, reject);
     });
-    middleware(request, {}, reject);
-  });
 }
 
 /**
@@ -37,12 +44,13 @@ export async function startModulePath(entra, warmHeader, extra = {}) {
   const verifier = context.get(AzureTokenVerifier, { strict: false });
   const guard = context.get(AzureAuthGuard, { strict: false });
   const handler = BenchController.prototype.me;
-  await authenticateWith(strategy, warmHeader);
+  const authenticate = passportAuthenticator(strategy);
+  await authenticate(warmHeader);
   return {
     strategy,
     verifier,
     /** Takes an `Authorization` header value. */
-    authenticate: (authorization) => authenticateWith(strategy, authorization),
+    authenticate,
     /** `AzureAuthGuard.canActivate` for `GET /api/me`; rejects when refused. */
     guard: (authorization) => guard.canActivate(new ExecutionContextHost([{ headers: { authorization } }, {}, undefined], BenchController, handler)),
     close: () => context.close(),

@@ -1,6 +1,6 @@
 import { Controller, Get, UseGuards, type INestApplication } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { AZURE_AD_STRATEGY, AzureAuthModule, AzureTokenVerifier, AzureUser } from 'nestjs-azure-auth';
+import { AZURE_AD_STRATEGY, AzureAdStrategy, AzureAuthModule, AzureTokenVerifier, AzureUser } from 'nestjs-azure-auth';
 import { EntraEmulator, decodeJwtUnverified, type MintOptions } from 'nestjs-azure-auth/testing';
 import {
   HOSTILE_APP_OPTIONS,
@@ -93,7 +93,7 @@ describe.each(ADAPTERS)('AzurePassportAuthGuard with AzurePermissionsGuard over 
 
       const first = await call(`${pair.passport.url}/api/caller`, { token });
       expect(first.status).toBe(200);
-      // passport-jwt verified it and left an entry that holds no caller yet ...
+      // The verifier admitted it and left an entry that holds no caller yet ...
       expect(cache.get(token)).toBeDefined();
       expect(cache.get(token)?.principal).toBeUndefined();
       const second = await call(`${pair.passport.url}/api/caller`, { token });
@@ -105,7 +105,36 @@ describe.each(ADAPTERS)('AzurePassportAuthGuard with AzurePermissionsGuard over 
       expect(third.body).toEqual(first.body);
     });
 
-    it('gives each of many concurrent callers its own principal (the key look-up handed to the second half belongs to one token)', async () => {
+    it('answers a new token within authenticate itself when its keys are in memory: no key provider, no second decode', async () => {
+      const strategy = pair.passport.app.get(AzureAdStrategy);
+      // Keys and metadata are loaded by a first request.
+      expect((await call(`${pair.passport.url}/api/caller`, { token: mint({ scopes: ['Todolist.Read'] }) })).status).toBe(200);
+      const token = mint({ scopes: ['Todolist.Read'], oid: 'b1c2d3e4-0000-4000-8000-00000000000a' });
+      const answers: string[] = [];
+      // passport calls a strategy as an object derived from it, with these actions attached.
+      const attempt = Object.assign(Object.create(strategy) as AzureAdStrategy, {
+        success: (user: { oid: string }) => answers.push(`success ${user.oid}`),
+        fail: (info: unknown) => answers.push(`fail ${String(info)}`),
+        error: (error: unknown) => answers.push(`error ${String(error)}`),
+      });
+      attempt.authenticate({ headers: { authorization: `Bearer ${token}` } } as never);
+      // Answered before authenticate returned: passport-jwt's asynchronous key provider was never asked.
+      expect(answers).toEqual(['success b1c2d3e4-0000-4000-8000-00000000000a']);
+      expect(pair.passport.app.get(AzureTokenVerifier).cache.get(token)).toBeDefined();
+
+      // A refusal is a passport failure with the verifier's error, at once as well.
+      answers.length = 0;
+      attempt.authenticate({ headers: { authorization: `Bearer ${mint({ scopes: ['Todolist.Read'], audience: 'api://another-api' })}` } } as never);
+      expect(answers).toHaveLength(1);
+      expect(answers[0]).toMatch(/^fail /);
+
+      // No token at all: passport-jwt's own refusal (no auth token).
+      answers.length = 0;
+      attempt.authenticate({ headers: {} } as never);
+      expect(answers).toEqual(['fail Error: No auth token']);
+    });
+
+    it('gives each of many concurrent callers its own principal', async () => {
       const oids = Array.from({ length: 24 }, (_, index) => `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`);
       // Half of them with a token that is refused after the signature, interleaved with the others.
       const answers = await Promise.all(
@@ -194,7 +223,7 @@ describe.each(ADAPTERS)('AzurePassportAuthGuard with AzurePermissionsGuard over 
       expect([guard.status, passport.status]).not.toContain(500);
       // The reference answers as the hostile suite says, so agreeing with it is agreeing on the right answer.
       expect(guard.status).toBe(hostile.status);
-      // Same reason too: the strategy refuses with the verifier's own errors (selectKey before jsonwebtoken, complete after).
+      // Same reason too: the strategy refuses with the verifier's own errors.
       expect(outcome(passport)).toEqual(outcome(guard));
       const secret = request.secret ?? request.token ?? '';
       for (const segment of secret.split('.').filter((part) => part.length >= 12)) {
@@ -235,10 +264,10 @@ describe.each(ADAPTERS)("plain AuthGuard('azure-ad') over %s", (adapter) => {
   });
 
   it.each<[string, () => string]>([
-    // Refused after the signature check (in validate): passport-jwt reports those as errors.
+    // Refused after the signature check.
     ['a token for another audience', () => entra.mintAccessToken({ scopes: ['Todolist.Read'], audience: 'api://some-other-api' })],
     ['a token with aud as a number', () => entra.mintAccessToken({ scopes: ['Todolist.Read'], claims: { aud: 42 } })],
-    // Refused before it (in the key provider).
+    // Refused before it.
     ['an expired token', () => entra.mintAccessToken({ scopes: ['Todolist.Read'], issuedAt: Math.floor(Date.now() / 1000) - 4000, expiresInSeconds: 3600 })],
   ])('answers %s with 401, not 500', async (_name, token) => {
     const answer = await call(`${started.url}/api/me`, { token: token() });

@@ -4,13 +4,13 @@ import { AzureGuardBase } from './azure-guard-base.js';
 import { AzureAuthRefusals } from '../errors/azure-auth-refusals.js';
 
 /**
- * Authentication through passport: runs this module's strategy (passport-jwt, with jsonwebtoken
- * checking the signature against the key from the module's key source) and puts the caller on
- * `request.user`, with the same rules, cache and RFC 6750 answers as {@link AzureAuthGuard}.
- * Authorization is left to `AzurePermissionsGuard` after it. `@Public()` skips it.
+ * Authentication through passport: runs this module's strategy (a passport-jwt strategy that hands
+ * the bearer token to the module's verifier) and puts the caller on `request.user`, with the same
+ * rules, cache and RFC 6750 answers as {@link AzureAuthGuard}. Authorization is left to
+ * `AzurePermissionsGuard` after it. `@Public()` skips it.
  *
- * `AzureAuthGuard` runs the same rules in one pass without passport and is faster on new tokens;
- * choose this guard when passport must be in the path. Unlike `AuthGuard('azure-ad')` it runs this
+ * `AzureAuthGuard` does the same without passport's machinery around it; choose this guard when
+ * passport must be in the path. Unlike `AuthGuard('azure-ad')` it runs this
  * application's own strategy instance (passport's names are global to the process) and answers
  * with the module's reason codes and `WWW-Authenticate` rather than a bare 401.
  *

@@ -5,36 +5,31 @@ import { Strategy as JwtStrategy, type StrategyOptionsWithRequest } from 'passpo
 import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
 import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
 import { AzureAuthError } from '../errors/azure-auth.error.js';
+import { AzureAuthErrors } from '../errors/messages.js';
 import { extractBearerToken, type RequestWithHeaders } from '../guards/extract-bearer-token.js';
 import type { AzurePrincipal } from '../token/azure-principal.js';
 import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
 
 /**
- * passport-jwt's options for Entra: the bearer header only, RS256 only, the key chosen by the
- * verifier from the module's key source (never by `jku`, `x5u`, `jwk` or `x5c`).
- * @internal
+ * passport-jwt's options for Entra: the bearer header only, RS256 only. passport-jwt is the base
+ * for its extractor and its refusal of a request without a token; a token never reaches its key
+ * provider, nor jsonwebtoken: {@link AzureAdStrategy.authenticate} hands every token to the
+ * verifier, which decodes it once and checks its signature over those bytes.
  */
-export function buildJwtStrategyOptions(verifier: AzureTokenVerifier): StrategyOptionsWithRequest {
+function buildJwtStrategyOptions(): StrategyOptionsWithRequest {
   return {
     jwtFromRequest: extractBearerToken as StrategyOptionsWithRequest['jwtFromRequest'],
-    secretOrKeyProvider: (_request: unknown, rawJwtToken: string, done: (error: unknown, key?: string) => void) => {
-      // jsonwebtoken takes the KeyObject as it is: parsed once per key set, not per request.
-      verifier.signingKeyFor(rawJwtToken).then((key) => done(null, key as unknown as string), done);
-    },
+    secretOrKeyProvider: (_request: unknown, _rawJwtToken: string, done: (error: unknown) => void) => done(AzureAuthErrors.tokenRejected()),
     passReqToCallback: true,
     algorithms: ['RS256'],
-    // The lifetime is Entra's rule, with the module's skew: the verifier checks it before it hands
-    // over the key and again after the signature. jsonwebtoken checks the signature only.
-    jsonWebTokenOptions: { algorithms: ['RS256'], ignoreExpiration: true, ignoreNotBefore: true },
   };
 }
 
 /**
  * The passport strategy (named `'azure-ad'` unless `strategyName` says otherwise), for
- * `AzurePassportAuthGuard`, `AuthGuard('azure-ad')` and `passport.authenticate`: passport-jwt, with
- * the key from the module's key source and jsonwebtoken checking the signature, then the same
- * rules and cache as `AzureAuthGuard` (`AzureTokenVerifier`). A token that verified before skips
- * passport-jwt.
+ * `AzurePassportAuthGuard`, `AuthGuard('azure-ad')` and `passport.authenticate`: the bearer token
+ * through the same verifier, rules and cache as `AzureAuthGuard` (`AzureTokenVerifier`), its
+ * answer given to passport as success or failure, at once when nothing had to be fetched.
  */
 @Injectable()
 export class AzureAdStrategy extends PassportStrategy(JwtStrategy) {
@@ -45,7 +40,7 @@ export class AzureAdStrategy extends PassportStrategy(JwtStrategy) {
     @Inject(AZURE_AUTH_OPTIONS) options: ResolvedAzureAuthOptions,
     private readonly verifier: AzureTokenVerifier,
   ) {
-    super(buildJwtStrategyOptions(verifier));
+    super(buildJwtStrategyOptions());
     this.name = options.strategyName;
     passport.use(this.name, this);
     this.authenticator.use(this.name, this);
@@ -58,30 +53,33 @@ export class AzureAdStrategy extends PassportStrategy(JwtStrategy) {
 
   override authenticate(request: Parameters<JwtStrategy['authenticate']>[0], options?: object): void {
     const token = extractBearerToken(request as RequestWithHeaders);
-    if (token !== null) {
-      let cached: AzurePrincipal | undefined;
-      try {
-        cached = this.verifier.fromCache(token);
-      } catch (error) {
-        return this.fail(error as never, 401);
-      }
-      if (cached) return this.success(cached);
+    // No token: passport-jwt's own refusal.
+    if (token === null) return super.authenticate(request, options);
+    let answer: AzurePrincipal | Promise<AzurePrincipal>;
+    try {
+      answer = this.verifier.verify(token);
+    } catch (error) {
+      return this.refuse(error);
     }
-    super.authenticate(request, options);
+    if (answer instanceof Promise) {
+      answer.then(
+        (principal) => this.success(principal),
+        (error: unknown) => this.refuse(error),
+      );
+    } else {
+      this.success(answer);
+    }
   }
 
-  /**
-   * After jsonwebtoken verified the signature: the verifier's rules on the same token. A refusal is
-   * a passport failure carrying the module's error (`[false, error]`), never an error, which
-   * `AuthGuard` would turn into a 500.
-   */
-  async validate(request: RequestWithHeaders): Promise<AzurePrincipal | [false, AzureAuthError]> {
-    try {
-      return await this.verifier.verifySignedByPassport(extractBearerToken(request) ?? '');
-    } catch (error) {
-      if (error instanceof AzureAuthError) return [false, error];
-      throw error;
-    }
+  /** Never called: {@link authenticate} answers every token itself (`PassportStrategy` requires one). */
+  validate(): [false, AzureAuthError] {
+    return [false, AzureAuthErrors.tokenRejected()];
+  }
+
+  /** A refusal is a passport failure carrying the module's error, not an error, which `AuthGuard` would turn into a 500; only a fault of the module's own is one. */
+  private refuse(error: unknown): void {
+    if (error instanceof AzureAuthError) this.fail(error as never, 401);
+    else this.error(error as Error);
   }
 }
 

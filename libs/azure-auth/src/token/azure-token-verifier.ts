@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { KeyObject } from 'node:crypto';
 import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
 import type { AzureTokenVersion } from '../azure-auth.options.js';
 import type { ResolvedAuthority, ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
@@ -45,9 +44,6 @@ interface Verdict {
 /** Shared verdicts per authority; more than this many (tenants x keys x versions) start over. */
 const MAX_SHARED_VERDICTS = 1024;
 
-/** How the signature of a token is checked: here with node:crypto, or already by jsonwebtoken (the passport door). */
-type SignatureCheck = 'rs256' | 'checked-by-passport';
-
 /** A value now, or once fetched: the next step runs at once when nothing had to be fetched. */
 function andThen<T, R>(value: T | Promise<T>, next: (value: T) => R | Promise<R>): R | Promise<R> {
   return value instanceof Promise ? value.then(next) : next(value);
@@ -66,12 +62,6 @@ export class AzureTokenVerifier implements OnModuleInit {
   /** @internal Tokens that verified, by digest (tests and diagnostics read its size). */
   readonly cache: VerifiedTokenCache<Verdict>;
   private readonly verdicts = new Map<ResolvedAuthority, { last?: Verdict; readonly byId: Map<string, Verdict> }>();
-  /**
-   * The passport door's last key look-up, for its second half: passport calls the two back to back
-   * for one token, so the rules before the key need not run twice. Any other token starts over.
-   */
-  private lastKeyed?: { readonly token: string; readonly decoded: DecodedJwt; readonly keyed: Keyed };
-
   constructor(
     @Inject(AZURE_AUTH_OPTIONS) private readonly options: ResolvedAzureAuthOptions,
     private readonly keys: KeySource,
@@ -94,32 +84,7 @@ export class AzureTokenVerifier implements OnModuleInit {
    * fetched or a tenant validator awaited.
    */
   verify(token: string): AzurePrincipal | Promise<AzurePrincipal> {
-    return this.fromCache(token) ?? this.verifyNew(token, 'rs256');
-  }
-
-  /**
-   * The passport door, before jsonwebtoken checks the signature: every rule that comes before the
-   * key, and the key. Nothing is cached.
-   * @internal
-   */
-  async signingKeyFor(token: string): Promise<KeyObject> {
-    const decoded = decodeToken(token, this.options.maxTokenBytes);
-    const keyed = await this.keyFor(token, decoded);
-    this.lastKeyed = { token, decoded, keyed };
-    return keyed.key.publicKey;
-  }
-
-  /**
-   * The passport door, after jsonwebtoken verified the signature with {@link signingKeyFor}'s key:
-   * the rules before the key (unless {@link signingKeyFor} just ran them for this very token), then
-   * those after the signature, and the cache.
-   * @internal
-   */
-  verifySignedByPassport(token: string): AzurePrincipal | Promise<AzurePrincipal> {
-    const last = this.lastKeyed;
-    if (last === undefined || last.token !== token) return this.verifyNew(token, 'checked-by-passport');
-    this.lastKeyed = undefined;
-    return this.afterKey(token, last.decoded, last.keyed, 'checked-by-passport');
+    return this.fromCache(token) ?? this.verifyNew(token);
   }
 
   /**
@@ -140,13 +105,13 @@ export class AzureTokenVerifier implements OnModuleInit {
   }
 
   /** A new token, through every rule in order; the only waits are for metadata, keys, or a tenant validator. */
-  private verifyNew(token: string, signature: SignatureCheck): AzurePrincipal | Promise<AzurePrincipal> {
+  private verifyNew(token: string): AzurePrincipal | Promise<AzurePrincipal> {
     const decoded = decodeToken(token, this.options.maxTokenBytes);
-    return andThen(this.keyFor(token, decoded), (keyed) => this.afterKey(token, decoded, keyed, signature));
+    return andThen(this.keyFor(decoded), (keyed) => this.afterKey(token, decoded, keyed));
   }
 
   /** The rules before the key, then the key (from memory, or fetched). */
-  private keyFor(token: string, decoded: DecodedJwt): Keyed | Promise<Keyed> {
+  private keyFor(decoded: DecodedJwt): Keyed | Promise<Keyed> {
     const { header, payload } = decoded;
     checkNotForGraph(header, payload, this.options.clientId);
     checkClaimTypes(payload);
@@ -166,10 +131,10 @@ export class AzureTokenVerifier implements OnModuleInit {
   }
 
   /** The signature, then the rules after it; the caller is cached and returned. */
-  private afterKey(token: string, decoded: DecodedJwt, keyed: Keyed, signature: SignatureCheck): AzurePrincipal | Promise<AzurePrincipal> {
+  private afterKey(token: string, decoded: DecodedJwt, keyed: Keyed): AzurePrincipal | Promise<AzurePrincipal> {
     const { payload } = decoded;
     const { authority, issued, key } = keyed;
-    if (signature === 'rs256') checkRs256Signature(token, decoded, key.publicKey);
+    checkRs256Signature(token, decoded, key.publicKey);
     checkAudience(payload.aud, authority.options);
     return andThen(checkTenant(issued.tenantId, payload, authority.options), () => this.admit(token, payload, keyed));
   }
