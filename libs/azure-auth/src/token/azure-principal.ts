@@ -1,6 +1,6 @@
 import type { AzureTokenVersion } from '../azure-auth.options.js';
 import type { ResolvedAuthority } from '../azure-auth.options.resolve.js';
-import { listClaim, type AzureAccessTokenClaims } from './claims.js';
+import type { AzureAccessTokenClaims } from './claims.js';
 
 /** The verified caller, as handlers receive it through `@AzureUser()` (and `request.user`). */
 export interface AzurePrincipal {
@@ -77,6 +77,24 @@ function deepFreeze<T extends object>(value: T): T {
   return value;
 }
 
+/** One frozen empty list for every caller without scopes, roles, groups or directory roles. */
+const NONE: readonly string[] = Object.freeze([]);
+
+/** A list claim of object ids (`groups`, `wids`): its string members in lower case, frozen. */
+function objectIds(value: unknown): readonly string[] {
+  if (!Array.isArray(value) || value.length === 0) return NONE;
+  const ids: string[] = [];
+  for (const member of value) if (typeof member === 'string') ids.push(member.toLowerCase());
+  return ids.length === 0 ? NONE : Object.freeze(ids);
+}
+
+/** `scp` as a list: space separated, empty names dropped. */
+function scopesOf(scp: string | undefined): readonly string[] {
+  if (!scp) return NONE;
+  const scopes = scp.split(' ');
+  return Object.freeze(scopes.includes('') ? scopes.filter(Boolean) : scopes);
+}
+
 /**
  * The principal this module creates: the fields of {@link AzurePrincipal}, and who issued its token
  * in a private field (invisible to handlers, not copied by a spread: a lookalike never passes).
@@ -98,21 +116,23 @@ class VerifiedPrincipal {
 
 /**
  * Builds the principal from claims whose shapes were already checked, for the authority whose
- * rules admitted the token. Frozen, claims included, to the last nested value.
+ * rules admitted the token. Frozen, claims included, to the last nested value; `roles` is the
+ * claim's own (frozen) array.
  * @internal
  */
 export function createPrincipal(claims: AzureAccessTokenClaims, tenantId: string, version: AzureTokenVersion, authority: ResolvedAuthority): AzurePrincipal {
   const custom = authority.customAuthority;
   const appOnly = isAppOnly(claims, custom);
+  deepFreeze(claims);
   return new VerifiedPrincipal(
     {
       oid: claims.oid ?? '',
       tid: tenantId,
       sub: claims.sub ?? '',
-      scopes: Object.freeze(claims.scp ? claims.scp.split(' ').filter(Boolean) : []),
-      roles: Object.freeze(claims.roles ? [...claims.roles] : []),
-      groups: Object.freeze(listClaim(claims.groups).map((id) => id.toLowerCase())),
-      wids: Object.freeze(listClaim(claims.wids).map((id) => id.toLowerCase())),
+      scopes: scopesOf(claims.scp),
+      roles: claims.roles ?? NONE,
+      groups: objectIds(claims.groups),
+      wids: objectIds(claims.wids),
       appOnly,
       guest: !appOnly && isGuest(claims, custom),
       tokenVersion: version,
@@ -120,7 +140,7 @@ export function createPrincipal(claims: AzureAccessTokenClaims, tenantId: string
       name: claims.name,
       username: claims.preferred_username ?? claims.upn ?? claims.unique_name,
       expiresAt: claims.exp,
-      claims: deepFreeze(claims),
+      claims,
     },
     authority,
   );
@@ -134,7 +154,7 @@ export function createPrincipal(claims: AzureAccessTokenClaims, tenantId: string
 export function withResolvedGroups(principal: AzurePrincipal, groups: readonly string[]): AzurePrincipal {
   const authority = VerifiedPrincipal.authorityOf(principal);
   if (authority === undefined) throw new TypeError('withResolvedGroups: not a principal of this module');
-  return new VerifiedPrincipal({ ...principal, groups: Object.freeze(groups.map((id) => id.toLowerCase())) }, authority);
+  return new VerifiedPrincipal({ ...principal, groups: objectIds(groups) }, authority);
 }
 
 /**

@@ -59,45 +59,44 @@ function decodeText(segment: string, name: string): string {
  * section 4: refuse it). `JSON.parse` makes one own property per distinct name (`__proto__`
  * included), so a duplicate shows as more names in the text than keys in the result, whatever
  * escapes spell them. Strings are skipped with `indexOf`: the loop walks only the few characters
- * between them.
+ * between them, one pass.
  */
 export function hasDuplicateMembers(json: string, parsed: object = JSON.parse(json) as object): boolean {
   let names = 0;
   let depth = 0;
   let expectName = false;
+  const length = json.length;
   let at = 0;
-  for (;;) {
-    const quote = json.indexOf('"', at);
-    const structureEnd = quote < 0 ? json.length : quote;
-    for (let i = at; i < structureEnd; i++) {
-      const c = json.charCodeAt(i);
-      if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-        depth++;
-        expectName = depth === 1;
-      } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-        depth--;
-      } else if (c === 0x2c /* , */ && depth === 1) {
-        expectName = true;
-      }
-    }
-    if (quote < 0) break;
-    if (depth === 1 && expectName) {
-      names++;
+  while (at < length) {
+    const c = json.charCodeAt(at);
+    if (c === 0x22 /* " */) {
+      if (expectName && depth === 1) names++;
       expectName = false;
+      // The closing quote is the first one not escaped by an odd run of backslashes.
+      let end = json.indexOf('"', at + 1);
+      while (end > 0 && isEscaped(json, end)) end = json.indexOf('"', end + 1);
+      if (end < 0) break;
+      at = end + 1;
+      continue;
     }
-    // The closing quote is the first one not escaped by an odd run of backslashes.
-    let end = json.indexOf('"', quote + 1);
-    while (end > 0 && isEscaped(json, end)) end = json.indexOf('"', end + 1);
-    if (end < 0) break;
-    at = end + 1;
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth++;
+      expectName = depth === 1 && c === 0x7b;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    } else if (c === 0x2c /* , */) {
+      expectName = depth === 1;
+    }
+    at++;
   }
   return names > Object.keys(parsed).length;
 }
 
 /** Whether the character at `at` follows an odd number of backslashes. */
 function isEscaped(json: string, at: number): boolean {
-  let backslashes = 0;
-  while (json.charCodeAt(at - 1 - backslashes) === 0x5c /* backslash */) backslashes++;
+  if (json.charCodeAt(at - 1) !== 0x5c /* backslash */) return false;
+  let backslashes = 1;
+  while (json.charCodeAt(at - 1 - backslashes) === 0x5c) backslashes++;
   return backslashes % 2 === 1;
 }
 
