@@ -1,8 +1,12 @@
 import { DOCTOR_ENV_VARIABLES } from '../cli/config.js';
 import type { EntraEmulator } from './entra-emulator.js';
 
-/** Where an emulator is and whom it signs for: what an app's configuration needs to trust it. */
-export type EntraEmulatorIdentity = Pick<EntraEmulator, 'tenantId' | 'clientId' | 'authorityHost'>;
+/**
+ * Where an emulator is and whom it signs for: what an app's configuration needs to trust it; with
+ * an HTTPS emulator, the authority its certificate is signed by, and the client secret it takes
+ * from the API (an `EntraEmulator` has both).
+ */
+export type EntraEmulatorIdentity = Pick<EntraEmulator, 'tenantId' | 'clientId' | 'authorityHost'> & Partial<Pick<EntraEmulator, 'certificateAuthority' | 'clientSecret'>>;
 
 /**
  * The variables an app reads its Entra settings from (as in README's "Use it in your API", the

@@ -1,11 +1,15 @@
-import { Injectable, Module } from '@nestjs/common';
+import { Agent } from 'node:https';
+import { Controller, Get, Injectable, Module, UseGuards } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { AZURE_AUTH_OPTIONS } from '../azure-auth.constants.js';
 import { AzureAuthModule } from '../azure-auth.module.js';
 import type { AzureAuthModuleOptions } from '../azure-auth.options.js';
 import type { ResolvedAzureAuthOptions } from '../azure-auth.options.resolve.js';
+import { AzureCaller } from '../downstream/azure-caller.decorator.js';
+import { AzureDownstreamApi } from '../downstream/azure-downstream-api.js';
+import { AzureAuthGuard } from '../guards/azure-auth.guard.js';
 import { AzureTokenVerifier } from '../token/azure-token-verifier.js';
-import { EntraEmulator, overrideAzureAuthWithEmulator } from './index.js';
+import { decodeJwtUnverified, EntraEmulator, overrideAzureAuthWithEmulator } from './index.js';
 
 // What an app gives the module in production: its real tenant and registration, and rules of its own.
 const PRODUCTION: AzureAuthModuleOptions = {
@@ -27,6 +31,22 @@ class ProductionConfig {
 @Module({ providers: [ProductionConfig], exports: [ProductionConfig] })
 class ConfigModule {}
 
+/** The app's credential for its real registration: it must never reach the emulator. */
+const PRODUCTION_SECRET = 'production-secret-of-the-real-registration';
+
+/** A route calling Microsoft Graph on behalf of its caller, as an app's would. */
+@UseGuards(AzureAuthGuard)
+@Controller('api')
+class OnBehalfOfController {
+  constructor(private readonly downstream: AzureDownstreamApi) {}
+
+  @Get('graph-token')
+  async graphToken(@AzureCaller() caller: AzureCaller) {
+    const { payload } = decodeJwtUnverified((await this.downstream.acquireTokenOnBehalfOf(caller, ['User.Read'])).accessToken);
+    return { aud: payload.aud, oid: payload.oid, scp: payload.scp };
+  }
+}
+
 describe('overrideAzureAuthWithEmulator', () => {
   let entra: EntraEmulator;
   const modules: TestingModule[] = [];
@@ -43,6 +63,11 @@ describe('overrideAzureAuthWithEmulator', () => {
 
   async function compile(imports: unknown[], overrides?: AzureAuthModuleOptions): Promise<TestingModule> {
     const moduleRef = await overrideAzureAuthWithEmulator(Test.createTestingModule({ imports: imports as never[] }), entra, overrides).compile();
+    modules.push(moduleRef);
+    return moduleRef;
+  }
+  async function compileWith(emulator: EntraEmulator, overrides: AzureAuthModuleOptions): Promise<TestingModule> {
+    const moduleRef = await overrideAzureAuthWithEmulator(Test.createTestingModule({ imports: [AzureAuthModule.forRoot({ ...PRODUCTION, clientCredential: { clientSecret: PRODUCTION_SECRET } })] }), emulator, overrides).compile();
     modules.push(moduleRef);
     return moduleRef;
   }
@@ -116,5 +141,50 @@ describe('overrideAzureAuthWithEmulator', () => {
   it('returns the builder it was given, for chaining', () => {
     const builder = Test.createTestingModule({ imports: [AzureAuthModule.forRoot(PRODUCTION)] });
     expect(overrideAzureAuthWithEmulator(builder, entra)).toBe(builder);
+  });
+  describe('with an HTTPS emulator (what on-behalf-of through MSAL Node needs)', () => {
+    let tls: EntraEmulator;
+    beforeAll(async () => {
+      tls = await EntraEmulator.start({ https: true });
+    });
+    afterAll(async () => {
+      await tls.stop();
+    });
+
+    it("reaches it through an agent trusting its certificate authority, and calls Graph on the caller's behalf with the emulator's secret", async () => {
+      const moduleRef = await overrideAzureAuthWithEmulator(
+        Test.createTestingModule({ imports: [AzureAuthModule.forRoot({ ...PRODUCTION, clientCredential: { clientSecret: PRODUCTION_SECRET } })], controllers: [OnBehalfOfController] }),
+        tls,
+      ).compile();
+      modules.push(moduleRef);
+      const app = moduleRef.createNestApplication({ logger: false });
+      await app.listen(0, '127.0.0.1');
+      const answer = await fetch(`${(await app.getUrl()).replace('[::1]', '127.0.0.1')}/api/graph-token`, {
+        headers: { authorization: `Bearer ${tls.mintAccessToken({ scopes: ['Todolist.Read'] })}` },
+      });
+      const body = (await answer.json()) as Record<string, unknown>;
+      await app.close();
+      expect({ status: answer.status, body }).toEqual({
+        status: 200,
+        body: { aud: '00000003-0000-0000-c000-000000000000', oid: expect.any(String), scp: 'User.Read' },
+      });
+      expect(resolved(moduleRef).clientCredential?.msalCredentialFields()).toEqual({ clientSecret: tls.clientSecret });
+    });
+
+    it('gives no credential to an app that has none', async () => {
+      const options = resolved(await overrideAzureAuthWithEmulator(Test.createTestingModule({ imports: [AzureAuthModule.forRoot(PRODUCTION)] }), tls).compile().then((moduleRef) => (modules.push(moduleRef), moduleRef)));
+      expect({ credential: options.clientCredential, trusted: (options.httpAgent as Agent | undefined)?.options.ca }).toEqual({ credential: undefined, trusted: tls.certificateAuthority });
+    });
+
+    it('lets overrides give an agent and a credential of their own', async () => {
+      const agent = new Agent({ ca: tls.certificateAuthority });
+      const options = resolved(await compileWith(tls, { httpAgent: agent, clientCredential: { clientSecret: 'from-the-test' } }));
+      expect({ agent: options.httpAgent, credential: options.clientCredential?.msalCredentialFields() }).toEqual({ agent, credential: { clientSecret: 'from-the-test' } });
+    });
+  });
+
+  it("drops the app's agent and credential before an HTTP emulator (MSAL Node refuses http://): the app starts, without a credential", async () => {
+    const options = resolved(await compile([AzureAuthModule.forRoot({ ...PRODUCTION, httpAgent: new Agent(), clientCredential: { clientSecret: PRODUCTION_SECRET } })]));
+    expect({ agent: options.httpAgent, credential: options.clientCredential }).toEqual({ agent: undefined, credential: undefined });
   });
 });
