@@ -1,26 +1,34 @@
 /**
- * Where a server spends a request: the bench app on one adapter under autocannon (10 connections,
- * 10 s), with V8's CPU profiler on in the server process. Prints the server's CPU time per request
- * (from /proc, all its threads) and, from the profile, its main thread's time per request: in the
- * socket write (`writev`, the loopback send), node:crypto's verify, GC and idle, and the rest by
- * whose code it is (this module with lru-cache, Nest, the adapter, Node). Not part of
- * `npm run bench`; Linux only.
+ * Where a server spends a request: a bench server on one adapter under autocannon (10 connections,
+ * 2 s, then 8 s measured), with V8's CPU profiler on in the server process. Prints, per request:
+ * the server's CPU time (from /proc, all its threads); its main thread's time on a CPU, split into
+ * user space and kernel, and runnable but waiting for a CPU (from /proc, the thread's stat and
+ * schedstat); how often the load generator slept; and, from the profile, the main thread's samples
+ * by whose code they were in (this module with lru-cache, Nest, the adapter, Node, V8), with the
+ * socket write (`writev`), node:crypto's `verify`, GC and idle apart. Not part of `npm run bench`;
+ * Linux only.
  *
- *   node bench/http-profile.mjs express|fastify open|repeated|distinct
+ *   node bench/http-profile.mjs express|fastify|node:http open|repeated|distinct
  *
  * `open`: `/api/open` without a token; `repeated`: `/api/me` with one token; `distinct`: `/api/me`
- * with a new token on every request. The profile stays in bench/results/http-<adapter>-<load>.cpuprofile.tmp.
+ * with a new token on every request (`node:http`: the bare reference server, `/api/verify`). The
+ * profile stays in bench/results/http-<adapter>-<load>.cpuprofile.tmp.
+ *
+ * Read native frames in the profile with care: V8 bills a sample taken in native code to the last
+ * native function entered from JavaScript, so `writev` can hold time spent elsewhere (under
+ * distinct tokens it was billed more than the thread's whole kernel time). The /proc figures are
+ * the measure; the profile says whose JavaScript ran.
  */
 import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulatorWorker } from './emulator-worker.mjs';
-import { scenario, startServer } from './http.mjs';
+import { REFERENCE, scenario, startServer } from './http.mjs';
 
 const [adapter = 'fastify', load = 'distinct'] = process.argv.slice(2);
-if (!['express', 'fastify'].includes(adapter) || !['open', 'repeated', 'distinct'].includes(load)) {
-  throw new Error('usage: node bench/http-profile.mjs express|fastify open|repeated|distinct');
+if (!['express', 'fastify', REFERENCE].includes(adapter) || !['open', 'repeated', 'distinct'].includes(load)) {
+  throw new Error(`usage: node bench/http-profile.mjs express|fastify|${REFERENCE} open|repeated|distinct`);
 }
 
 const entra = await startEmulatorWorker();
@@ -35,20 +43,37 @@ function serverCpuSeconds() {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** The server's main thread: nanoseconds on a CPU, nanoseconds runnable but waiting for one, and switches it did not ask for. */
+function mainThreadScheduling(pid = serverPid) {
+  const [onCpu, waiting] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+  const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+  const switches = (kind) => Number(status.match(new RegExp(`^${kind}_ctxt_switches:\\s+(\\d+)`, 'm'))[1]);
+  // utime and stime, in clock ticks of 1/100 s: the thread's time in user space and in the kernel.
+  const [user, kernel] = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1].split(' ').slice(11, 13).map((ticks) => Number(ticks) * 1e7);
+  return { onCpu, waiting, user, kernel, involuntary: switches('nonvoluntary'), voluntary: switches('voluntary') };
+}
+
 const run =
   load === 'open'
     ? scenario(server.url, '/api/open', undefined, 'none')
-    : scenario(server.url, '/api/me', pool, load, { next: 0 });
+    : scenario(server.url, adapter === REFERENCE ? '/api/verify' : '/api/me', pool, load, { next: 0 });
 await run.run(2, 10);
 const cpuStarted = serverCpuSeconds();
+const scheduledBefore = mainThreadScheduling();
+const generatorBefore = mainThreadScheduling(process.pid);
 await run.run(8, 10);
-const cpuPerRequest = (serverCpuSeconds() - cpuStarted) / (run.sliceRates.at(-1) * 8);
+const measured = run.sliceRates.at(-1) * 8;
+const cpuPerRequest = (serverCpuSeconds() - cpuStarted) / measured;
+const scheduledAfter = mainThreadScheduling();
+const generatorAfter = mainThreadScheduling(process.pid);
+const perMeasuredRequest = (name) => (scheduledAfter[name] - scheduledBefore[name]) / measured;
+const generatorSleepsPerRequest = (generatorAfter.voluntary - generatorBefore.voluntary) / measured;
 const { requests, requestsPerSec, failed } = run.summary();
 await server.stop();
 await entra.close?.();
 
 const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
-const saved = fileURLToPath(new URL(`./results/http-${adapter}-${load}.cpuprofile.tmp`, import.meta.url));
+const saved = fileURLToPath(new URL(`./results/http-${adapter.replace(':', '-')}-${load}.cpuprofile.tmp`, import.meta.url));
 renameSync(join(profileDir, file), saved);
 rmSync(profileDir, { recursive: true, force: true });
 const profile = JSON.parse(readFileSync(saved, 'utf8'));
@@ -70,7 +95,14 @@ profile.samples.forEach((id, at) => {
 // Every recorded request, warm-up included: the profile covers both.
 console.log(`${adapter} ${load}: ${Math.round(requestsPerSec)} req/s${failed ? `, ${failed} failed` : ''}`);
 console.log(`server CPU per request (all threads, last 8 s): ${(cpuPerRequest * 1e6).toFixed(1)} µs`);
-console.log('main thread, µs per request (profile):');
+console.log(
+  `main thread per request (last 8 s, /proc): ${(perMeasuredRequest('onCpu') / 1e3).toFixed(1)} µs on a CPU ` +
+    `(${(perMeasuredRequest('user') / 1e3).toFixed(1)} in user space, ${(perMeasuredRequest('kernel') / 1e3).toFixed(1)} in the kernel), ` +
+    `${(perMeasuredRequest('waiting') / 1e3).toFixed(1)} µs runnable but waiting for one, ${(perMeasuredRequest('involuntary') * 1000).toFixed(0)} involuntary switches per 1000 requests`,
+);
+// autocannon runs on this process's main thread: each voluntary switch is a sleep until the server answers, then a wake-up.
+console.log(`load generator (autocannon, this process's main thread): ${(generatorSleepsPerRequest * 1000).toFixed(0)} sleeps per 1000 requests`);
+console.log('main thread, µs per request (profile; native frames may hold time spent elsewhere):');
 for (const [name, total] of [...microseconds].sort((a, b) => b[1] - a[1])) console.log(`  ${name.padEnd(34)} ${(total / requests).toFixed(1)}`);
 console.log(`profile: ${saved}`);
 process.exit(0);

@@ -2,7 +2,8 @@
  * HTTP benchmark: the bench Nest app in a child process (Express, then Fastify), loaded by
  * autocannon from this process over loopback: the open route (without a token, and with the bearer
  * header it ignores), then `/api/me` and `/api/todolist` with one repeated token and with distinct
- * tokens (more than the cache holds, so every one is verified).
+ * tokens (more than the cache holds, so every one is verified). Then the reference, a bare
+ * node:http server (`reference-server.mjs`): its open route and one raw RSA check per request.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,12 +12,15 @@ import { LIMIT, contenderData, startContender } from './micro.mjs';
 import { median } from './tokens.mjs';
 
 const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
+/** The reference "adapter": a bare node:http server doing the limit's RSA check per request (`reference-server.mjs`). */
+export const REFERENCE = 'node:http';
+const REFERENCE_SERVER = fileURLToPath(new URL('./reference-server.mjs', import.meta.url));
 
 /**
  * A server process (`script`, default the bench app on `adapter`) against the emulator; resolves
  * once it reports its URL. `env` adds to its environment.
  */
-export function startServer(entra, adapter, { script = SERVER, env = {} } = {}) {
+export function startServer(entra, adapter, { script = adapter === REFERENCE ? REFERENCE_SERVER : SERVER, env = {} } = {}) {
   const child = fork(script, [adapter], {
     env: {
       ...process.env,
@@ -134,28 +138,30 @@ export async function runHttp(entra, pool, { seconds, slices, connections, log }
   const rawVerify = await startContender(LIMIT, await contenderData(entra, pool));
   const rawSeconds = Math.min(1, seconds / slices);
   try {
-    for (const adapter of (process.env.BENCH_HTTP_ADAPTERS ?? 'express,fastify').split(',')) {
+    for (const adapter of (process.env.BENCH_HTTP_ADAPTERS ?? `express,fastify,${REFERENCE}`).split(',')) {
+      const reference = adapter === REFERENCE;
       const server = await startServer(entra, adapter);
       try {
+        const guarded = reference ? ['/api/verify'] : ['/api/me', '/api/todolist'];
         await expectStatus(`${server.url}/api/open`, undefined, 200);
-        await expectStatus(`${server.url}/api/me`, undefined, 401);
-        await expectStatus(`${server.url}/api/me`, repeated[0], 200);
-        await expectStatus(`${server.url}/api/todolist`, repeated[0], 200);
+        await expectStatus(`${server.url}${guarded[0]}`, undefined, 401);
+        for (const route of guarded) await expectStatus(`${server.url}${route}`, repeated[0], 200);
         const distinct = { next: 0 };
-        const scenarios = [
-          scenario(server.url, '/api/open', undefined, 'none'),
-          // The same route with the bearer header it ignores: what carrying 1.5 KB per request costs.
-          scenario(server.url, '/api/open', repeated, 'repeated (ignored)'),
-          scenario(server.url, '/api/me', repeated, 'repeated'),
-          scenario(server.url, '/api/todolist', repeated, 'repeated'),
-          scenario(server.url, '/api/me', pool, 'distinct', distinct),
-          scenario(server.url, '/api/todolist', pool, 'distinct', distinct),
-        ];
+        const open = scenario(server.url, '/api/open', undefined, 'none');
+        const scenarios = reference
+          ? [open, scenario(server.url, '/api/verify', pool, 'distinct', distinct)]
+          : [
+              open,
+              // The same route with the bearer header it ignores: what carrying 1.5 KB per request costs.
+              scenario(server.url, '/api/open', repeated, 'repeated (ignored)'),
+              ...guarded.map((route) => scenario(server.url, route, repeated, 'repeated')),
+              ...guarded.map((route) => scenario(server.url, route, pool, 'distinct', distinct)),
+            ];
         // JIT and connection warm-up on every scenario, not recorded.
         for (const each of scenarios) await each.run(1, connections, false);
         // Every other scenario is paired with the open route, run right before it or right after it
         // (alternately), so that both sides of a ratio sample the same seconds of the machine.
-        const [open, ...others] = scenarios;
+        const others = scenarios.slice(1);
         const pairRatios = new Map(others.map((each) => [each, []]));
         const pairLimits = new Map(others.map((each) => [each, []]));
         for (let slice = 0; slice < slices; slice++) {
