@@ -8,10 +8,12 @@
  * socket write (`writev`), node:crypto's `verify`, GC and idle apart. Not part of `npm run bench`;
  * Linux only.
  *
- *   node bench/http-profile.mjs express|fastify|node:http open|repeated|distinct
+ *   node bench/http-profile.mjs express|fastify|node:http|node:http+verifier open|repeated|distinct
  *
  * `open`: `/api/open` without a token; `repeated`: `/api/me` with one token; `distinct`: `/api/me`
- * with a new token on every request (`node:http`: the bare reference server, `/api/verify`). The
+ * with a new token on every request (`node:http`: the bare reference server, `/api/verify`, raw
+ * `crypto.verify`; `node:http+verifier`: the same server, each token checked by the module's
+ * `AzureTokenVerifier`, so the module's cost over HTTP shows without Nest's pipeline). The
  * profile stays in bench/results/http-<adapter>-<load>.cpuprofile.tmp.
  *
  * Read native frames in the profile with care: V8 bills a sample taken in native code to the last
@@ -24,11 +26,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulatorWorker } from './emulator-worker.mjs';
-import { REFERENCE, scenario, startServer } from './http.mjs';
+import { REFERENCE, REFERENCE_WITH_VERIFIER, scenario, startServer } from './http.mjs';
 
 const [adapter = 'fastify', load = 'distinct'] = process.argv.slice(2);
-if (!['express', 'fastify', REFERENCE].includes(adapter) || !['open', 'repeated', 'distinct'].includes(load)) {
-  throw new Error(`usage: node bench/http-profile.mjs express|fastify|${REFERENCE} open|repeated|distinct`);
+if (!['express', 'fastify', REFERENCE, REFERENCE_WITH_VERIFIER].includes(adapter) || !['open', 'repeated', 'distinct'].includes(load)) {
+  throw new Error(`usage: node bench/http-profile.mjs express|fastify|${REFERENCE}|${REFERENCE_WITH_VERIFIER} open|repeated|distinct`);
 }
 
 const entra = await startEmulatorWorker();
@@ -56,7 +58,7 @@ function mainThreadScheduling(pid = serverPid) {
 const run =
   load === 'open'
     ? scenario(server.url, '/api/open', undefined, 'none')
-    : scenario(server.url, adapter === REFERENCE ? '/api/verify' : '/api/me', pool, load, { next: 0 });
+    : scenario(server.url, adapter.startsWith(REFERENCE) ? '/api/verify' : '/api/me', pool, load, { next: 0 });
 await run.run(2, 10);
 const cpuStarted = serverCpuSeconds();
 const scheduledBefore = mainThreadScheduling();
@@ -73,7 +75,7 @@ await server.stop();
 await entra.close?.();
 
 const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
-const saved = fileURLToPath(new URL(`./results/http-${adapter.replace(':', '-')}-${load}.cpuprofile.tmp`, import.meta.url));
+const saved = fileURLToPath(new URL(`./results/http-${adapter.replace(/[:+]/g, '-')}-${load}.cpuprofile.tmp`, import.meta.url));
 renameSync(join(profileDir, file), saved);
 rmSync(profileDir, { recursive: true, force: true });
 const profile = JSON.parse(readFileSync(saved, 'utf8'));

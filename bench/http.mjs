@@ -14,13 +14,15 @@ import { median } from './tokens.mjs';
 const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
 /** The reference "adapter": a bare node:http server doing the limit's RSA check per request (`reference-server.mjs`). */
 export const REFERENCE = 'node:http';
+/** The same bare server checking each token with the module's `AzureTokenVerifier` (no Nest HTTP pipeline): for `http-profile.mjs`. */
+export const REFERENCE_WITH_VERIFIER = 'node:http+verifier';
 const REFERENCE_SERVER = fileURLToPath(new URL('./reference-server.mjs', import.meta.url));
 
 /**
  * A server process (`script`, default the bench app on `adapter`) against the emulator; resolves
  * once it reports its URL. `env` adds to its environment.
  */
-export function startServer(entra, adapter, { script = adapter === REFERENCE ? REFERENCE_SERVER : SERVER, env = {} } = {}) {
+export function startServer(entra, adapter, { script = adapter.startsWith(REFERENCE) ? REFERENCE_SERVER : SERVER, env = {} } = {}) {
   const child = fork(script, [adapter], {
     env: {
       ...process.env,
@@ -139,7 +141,7 @@ export async function runHttp(entra, pool, { seconds, slices, connections, log }
   const rawSeconds = Math.min(1, seconds / slices);
   try {
     for (const adapter of (process.env.BENCH_HTTP_ADAPTERS ?? `express,fastify,${REFERENCE}`).split(',')) {
-      const reference = adapter === REFERENCE;
+      const reference = adapter.startsWith(REFERENCE);
       const server = await startServer(entra, adapter);
       try {
         const guarded = reference ? ['/api/verify'] : ['/api/me', '/api/todolist'];

@@ -4,8 +4,11 @@
  * /api/verify` checks the bearer token's RS256 signature as the bench's limit does (raw
  * `crypto.verify` with a ready `KeyObject`: no claims, no cache) and answers 200 or 401. Its
  * distinct-token row is what this machine's loopback lets any server reach of the limit.
- * Started with IPC by `http.mjs` like `http-server.mjs`; env: BENCH_AUTHORITY_HOST,
- * BENCH_TENANT_ID (the emulator's v2 key set is fetched once, at start).
+ * argv `node:http+verifier` (for `http-profile.mjs`): `/api/verify` checks each token with the
+ * module's `AzureTokenVerifier` instead, from a Nest application context of the bench module with
+ * no HTTP adapter, and answers the caller's `oid`. Started with IPC by `http.mjs` like
+ * `http-server.mjs`; env: BENCH_AUTHORITY_HOST, BENCH_TENANT_ID, BENCH_CLIENT_ID (the emulator's
+ * v2 key set is fetched once, at start).
  */
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -29,13 +32,42 @@ function verifiedBearer(authorization) {
   }
 }
 
+/** The module's verifier (metadata loading from the start, keys on the first token, within the warm-up). */
+async function moduleVerifier() {
+  await import('reflect-metadata');
+  const [{ NestFactory }, { AzureTokenVerifier }, { benchModule }] = await Promise.all([
+    import('@nestjs/core'),
+    import('nestjs-azure-auth'),
+    import('./bench-app.mjs'),
+  ]);
+  const entra = { authorityHost: process.env.BENCH_AUTHORITY_HOST, tenantId: process.env.BENCH_TENANT_ID, clientId: process.env.BENCH_CLIENT_ID };
+  const context = await NestFactory.createApplicationContext(benchModule(entra), { logger: false });
+  return context.get(AzureTokenVerifier, { strict: false });
+}
+const verifier = process.argv[2] === 'node:http+verifier' ? await moduleVerifier() : undefined;
+
 function answer(response, status, body) {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   response.end(body);
 }
 
+/** The caller's oid for a token the module's verifier accepts (at once, or once keys are fetched); 401 otherwise. */
+function answerCaller(response, authorization) {
+  const refused = () => answer(response, 401, '{"verified":false}');
+  if (!authorization?.startsWith('Bearer ')) return refused();
+  const send = (caller) => answer(response, 200, JSON.stringify({ oid: caller.oid }));
+  try {
+    const caller = verifier.verify(authorization.slice(7));
+    if (caller instanceof Promise) caller.then(send, refused);
+    else send(caller);
+  } catch {
+    refused();
+  }
+}
+
 const server = createServer((request, response) => {
   if (request.url === '/api/open') return answer(response, 200, '{"open":true}');
+  if (request.url === '/api/verify' && verifier) return answerCaller(response, request.headers.authorization);
   if (request.url === '/api/verify') return verifiedBearer(request.headers.authorization) ? answer(response, 200, '{"verified":true}') : answer(response, 401, '{"verified":false}');
   answer(response, 404, '{}');
 });
