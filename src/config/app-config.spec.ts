@@ -2,7 +2,8 @@ import { Test } from '@nestjs/testing';
 import { AzureAuthConfigurationError } from 'nestjs-azure-auth';
 import { AzureAuthSwaggerConfigurationError, setupAzureAuthSwagger } from 'nestjs-azure-auth/swagger';
 import { AppModule } from '../app.module.js';
-import { AppConfigError, DEFAULT_PORT, DEV_MODE_HOST, parseAppConfig, startupErrorMessage } from './app-config.js';
+import { DEFAULT_PORT, DEV_MODE_HOST, parseAppConfig, startupErrorMessage } from './app-config.js';
+import { AppConfigError } from './environment.js';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const CLIENT = '11111111-2222-4333-8444-555555555555';

@@ -1,10 +1,8 @@
 import { AzureAuthConfigurationError, type AzureAuthModuleOptions } from 'nestjs-azure-auth';
 import { AzureAuthSwaggerConfigurationError } from 'nestjs-azure-auth/swagger';
 import { CREDENTIAL_OPTION_VARIABLES } from './credentials.js';
+import { AppConfigError, type AppEnvironment } from './environment.js';
 import { isLoopback } from './loopback.js';
-
-/** The environment as `process.env` gives it; only the variables below are read. */
-export type AppEnvironment = Readonly<Record<string, string | undefined>>;
 
 /** The module options the sample takes from the environment. */
 export type AzureAuthEnvironmentOptions = Pick<AzureAuthModuleOptions, 'tenantId' | 'clientId' | 'authorityHost' | 'allowedTenants' | 'authority'>;
@@ -41,11 +39,6 @@ export type AppConfig = AzureModeConfig | DevModeConfig;
 
 /** Nest's HTTP adapters the sample runs on: `@nestjs/platform-express` (the default) or `@nestjs/platform-fastify`. */
 export type HttpAdapterName = 'express' | 'fastify';
-
-/** A configuration the app refuses to start with; the message names the variable to fix. */
-export class AppConfigError extends Error {
-  override readonly name = 'AppConfigError';
-}
 
 export const DEFAULT_PORT = 3000;
 /** Dev mode trusts tokens anyone on this machine can mint: keep it off the network unless told otherwise. */

@@ -1,4 +1,4 @@
-import { AppConfigError } from './app-config.js';
+import { AppConfigError } from './environment.js';
 import { parseClientCredential } from './credentials.js';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AzureClientCredential } from 'nestjs-azure-auth';
-import { AppConfigError, type AppEnvironment } from './app-config.js';
+import { AppConfigError, type AppEnvironment } from './environment.js';
 
 /**
  * The variables the Azure SDKs read for an application's own credential (`EnvironmentCredential`,
