@@ -228,7 +228,8 @@ export class AzureDownstreamApi implements OnModuleInit {
   async fetch(caller: AzureCaller, url: string, init: AzureDownstreamRequestInit): Promise<Response> {
     const scopes = checkScopes(init?.scopes);
     try {
-      return toResponse(await this.exchange(caller, url, init, scopes));
+      const target = url.startsWith('/') ? new URL(`${await this.graphOrigin(caller)}${url}`) : downstreamUrl(url);
+      return toResponse(await this.exchange(caller, target, init, scopes));
     } catch (failure) {
       throw this.refuse(caller, failure, scopes, flowOf(init));
     }
@@ -245,15 +246,16 @@ export class AzureDownstreamApi implements OnModuleInit {
    */
   async memberGroups(caller: AzureCaller, asApp: boolean): Promise<string[]> {
     const { principal } = caller;
+    const graph = await this.graphOrigin(caller);
     const init: AzureDownstreamRequestInit = {
-      scopes: asApp ? [`${await this.graphOrigin(caller)}/.default`] : ['User.Read'],
+      scopes: asApp ? [`${graph}/.default`] : ['User.Read'],
       asApp,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ securityEnabledOnly: true }),
     };
     const path = asApp ? `/v1.0/users/${encodeURIComponent(principal.oid)}/getMemberObjects` : '/v1.0/me/getMemberObjects';
-    const answer = await this.exchange(caller, path, init, init.scopes);
+    const answer = await this.exchange(caller, new URL(`${graph}${path}`), init, init.scopes);
     let value: unknown;
     try {
       value = answer.status === 200 ? (JSON.parse(answer.body.toString('utf8')) as { value?: unknown }).value : undefined;
@@ -265,8 +267,7 @@ export class AzureDownstreamApi implements OnModuleInit {
   }
 
   /** One downstream call: its token, the exchange, and a claims challenge in the answer. */
-  private async exchange(caller: AzureCaller, url: string, init: AzureDownstreamRequestInit, scopes: readonly string[]): Promise<HttpExchangeAnswer> {
-    const target = url.startsWith('/') ? await this.graphUrl(caller, url) : downstreamUrl(url);
+  private async exchange(caller: AzureCaller, target: URL, init: AzureDownstreamRequestInit, scopes: readonly string[]): Promise<HttpExchangeAnswer> {
     const token = init.asApp ? await this.forApp(scopes, { caller }) : await this.onBehalfOf(caller, scopes);
     let answer: HttpExchangeAnswer;
     try {
@@ -321,11 +322,6 @@ export class AzureDownstreamApi implements OnModuleInit {
       }
       return downstreamToken(await (await client).acquireTokenByClientCredential({ scopes: [...scopes] }));
     });
-  }
-
-  /** Microsoft Graph's URL for a path, in the cloud of the caller's tenant. */
-  private async graphUrl(caller: AzureCaller, path: string): Promise<URL> {
-    return new URL(`${await this.graphOrigin(caller)}${path}`);
   }
 
   /** Microsoft Graph of the caller's cloud (`https://graph.microsoft.com`), from its tenant's metadata. */
