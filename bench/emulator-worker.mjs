@@ -7,6 +7,7 @@
 import { parentPort, Worker } from 'node:worker_threads';
 import { EntraEmulator } from 'nestjs-azure-auth/testing';
 import { BENCH_SCOPES, ENTRA_EXTRA_CLAIMS } from './tokens.mjs';
+import { workerExecArgv } from './warnings.mjs';
 
 /** Tokens of a batch travel as one string, split by the receiver (one allocation, not thousands). */
 const SEPARATOR = '\n';
@@ -60,7 +61,7 @@ if (parentPort) {
  * mints asynchronously.
  */
 export async function startEmulatorWorker() {
-  const worker = new Worker(new URL(import.meta.url));
+  const worker = new Worker(new URL(import.meta.url), { execArgv: workerExecArgv() });
   const pending = new Map();
   let nextId = 1;
   const ready = new Promise((resolve, reject) => {

@@ -13,10 +13,11 @@ import { Worker } from 'node:worker_threads';
 import { contenders, entraAt } from './micro-contenders.mjs';
 import { formatRatio } from './report.mjs';
 import { median } from './tokens.mjs';
+import { workerExecArgv } from './warnings.mjs';
 
 /** A contender in its own worker thread: `measure(seconds)` resolves to one sample. */
 export async function startContender(id, workerData) {
-  const worker = new Worker(new URL('./micro-worker.mjs', import.meta.url), { workerData: { id, ...workerData } });
+  const worker = new Worker(new URL('./micro-worker.mjs', import.meta.url), { workerData: { id, ...workerData }, execArgv: workerExecArgv() });
   // One listener of each kind for the worker's life: the pending reply is the one they settle.
   let pending;
   const next = () => new Promise((resolve, reject) => (pending = { resolve, reject }));

@@ -124,7 +124,7 @@ export function judgeTargets(results) {
   if (results.durationSeconds !== undefined) {
     add('whole run within 10 minutes', `${(results.durationSeconds / 60).toFixed(1)} min`, results.durationSeconds <= 600);
   }
-  add('no process warnings in the bench process (and its worker threads)', String(results.warnings.length), results.warnings.length === 0);
+  add('no warnings in any process or thread of the run', String(results.warnings.length), results.warnings.length === 0);
   return targets;
 }
 

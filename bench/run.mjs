@@ -22,6 +22,7 @@ import { runReplicas } from './replicas.mjs';
 import { httpTable, judgeTargets, memoryTable, microTable, replicasTables, targetLines } from './report.mjs';
 import { startEmulatorWorker } from './emulator-worker.mjs';
 import { envNumber } from './tokens.mjs';
+import { collectWarnings } from './warnings.mjs';
 
 const PARTS = ['micro', 'memory', 'http', 'replicas'];
 /** What `npm run bench` runs without arguments (replicas is asked for by name). */
@@ -47,9 +48,7 @@ const config = {
 
 const log = (line) => process.stderr.write(`${line}\n`);
 const startedMs = performance.now();
-/** Node prints every warning itself; the run also counts them (MaxListenersExceededWarning was one). */
-const warnings = [];
-process.on('warning', (warning) => warnings.push(`${warning.name}: ${warning.message}`));
+const warnings = collectWarnings();
 
 /** The module's default `tokenCache.maxEntries`: a smaller pool would measure cache hits as "distinct". */
 const DEFAULT_CACHE_BOUND = 10_000;
@@ -141,7 +140,7 @@ try {
   await entra.stop();
 }
 results.machine.loadAverageAtEnd = os.loadavg().map((value) => Number(value.toFixed(2)));
-results.warnings = warnings;
+results.warnings = warnings.finish(log);
 if (fullRun) results.durationSeconds = Math.round((performance.now() - startedMs) / 1000);
 results.targets = judgeTargets(results);
 
