@@ -11,7 +11,7 @@ export const DOCTOR_ENV_VARIABLES = {
 
 /** What the environment says about verification. */
 export type DoctorConfig =
-  /** Neither tenant nor client id is set: the user only wants the token decoded. */
+  /** None of tenant id, client id and authority is set: the user only wants the token decoded. */
   | { readonly kind: 'none' }
   /** Half a configuration, or two forms at once, is a mistake worth stopping for, not a reason to skip silently. */
   | { readonly kind: 'incomplete'; readonly problem: string }
