@@ -14,7 +14,7 @@ import { median } from './tokens.mjs';
 const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
 /** The reference "adapter": a bare node:http server doing the limit's RSA check per request (`reference-server.mjs`). */
 export const REFERENCE = 'node:http';
-/** The same bare server checking each token with the module's `AzureTokenVerifier` (no Nest HTTP pipeline): for `http-profile.mjs`. */
+/** The same bare server checking each token with the module's `AzureTokenVerifier` (no Nest HTTP pipeline): for `http-profile.mjs`, and `BENCH_HTTP_ADAPTERS` on request. */
 export const REFERENCE_WITH_VERIFIER = 'node:http+verifier';
 const REFERENCE_SERVER = fileURLToPath(new URL('./reference-server.mjs', import.meta.url));
 

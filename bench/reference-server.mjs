@@ -4,7 +4,7 @@
  * /api/verify` checks the bearer token's RS256 signature as the bench's limit does (raw
  * `crypto.verify` with a ready `KeyObject`: no claims, no cache) and answers 200 or 401. Its
  * distinct-token row is what this machine's loopback lets any server reach of the limit.
- * argv `node:http+verifier` (for `http-profile.mjs`): `/api/verify` checks each token with the
+ * argv `node:http+verifier` (`http-profile.mjs`, or `BENCH_HTTP_ADAPTERS`; not in the default run): `/api/verify` checks each token with the
  * module's `AzureTokenVerifier` instead, from a Nest application context of the bench module with
  * no HTTP adapter, and answers the caller's `oid`. Started with IPC by `http.mjs` like
  * `http-server.mjs`; env: BENCH_AUTHORITY_HOST, BENCH_TENANT_ID, BENCH_CLIENT_ID (the emulator's
@@ -32,8 +32,8 @@ function verifiedBearer(authorization) {
   }
 }
 
-/** The module's verifier (metadata loading from the start, keys on the first token, within the warm-up). */
-async function moduleVerifier() {
+/** A Nest application context with the module, and its verifier (metadata loading from the start, keys on the first token, within the warm-up). */
+async function moduleContext() {
   await import('reflect-metadata');
   const [{ NestFactory }, { AzureTokenVerifier }, { benchModule }] = await Promise.all([
     import('@nestjs/core'),
@@ -42,9 +42,9 @@ async function moduleVerifier() {
   ]);
   const entra = { authorityHost: process.env.BENCH_AUTHORITY_HOST, tenantId: process.env.BENCH_TENANT_ID, clientId: process.env.BENCH_CLIENT_ID };
   const context = await NestFactory.createApplicationContext(benchModule(entra), { logger: false });
-  return context.get(AzureTokenVerifier, { strict: false });
+  return { context, verifier: context.get(AzureTokenVerifier, { strict: false }) };
 }
-const verifier = process.argv[2] === 'node:http+verifier' ? await moduleVerifier() : undefined;
+const { context, verifier } = process.argv[2] === 'node:http+verifier' ? await moduleContext() : {};
 
 function answer(response, status, body) {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
@@ -75,5 +75,8 @@ server.listen(0, '127.0.0.1', () => {
   process.send({ url: `http://127.0.0.1:${server.address().port}`, pid: process.pid, worker: false });
 });
 process.on('message', (message) => {
-  if (message === 'stop') server.close(() => process.disconnect());
+  if (message === 'stop') server.close(async () => {
+    await context?.close();
+    process.disconnect();
+  });
 });
