@@ -26,10 +26,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulatorWorker } from './emulator-worker.mjs';
-import { REFERENCE, REFERENCE_WITH_VERIFIER, scenario, startServer } from './http.mjs';
+import { isReferenceServer, REFERENCE, REFERENCE_WITH_VERIFIER, scenario, startServer } from './http.mjs';
 
 const [adapter = 'fastify', load = 'distinct'] = process.argv.slice(2);
-if (!['express', 'fastify', REFERENCE, REFERENCE_WITH_VERIFIER].includes(adapter) || !['open', 'repeated', 'distinct'].includes(load)) {
+if (!(['express', 'fastify'].includes(adapter) || isReferenceServer(adapter)) || !['open', 'repeated', 'distinct'].includes(load)) {
   throw new Error(`usage: node bench/http-profile.mjs express|fastify|${REFERENCE}|${REFERENCE_WITH_VERIFIER} open|repeated|distinct`);
 }
 
@@ -58,7 +58,7 @@ function mainThreadScheduling(pid = serverPid) {
 const run =
   load === 'open'
     ? scenario(server.url, '/api/open', undefined, 'none')
-    : scenario(server.url, adapter.startsWith(REFERENCE) ? '/api/verify' : '/api/me', pool, load, { next: 0 });
+    : scenario(server.url, isReferenceServer(adapter) ? '/api/verify' : '/api/me', pool, load, { next: 0 });
 await run.run(2, 10);
 const cpuStarted = serverCpuSeconds();
 const scheduledBefore = mainThreadScheduling();

@@ -17,12 +17,14 @@ export const REFERENCE = 'node:http';
 /** The same bare server checking each token with the module's `AzureTokenVerifier` (no Nest HTTP pipeline): for `http-profile.mjs`, and `BENCH_HTTP_ADAPTERS` on request. */
 export const REFERENCE_WITH_VERIFIER = 'node:http+verifier';
 const REFERENCE_SERVER = fileURLToPath(new URL('./reference-server.mjs', import.meta.url));
+/** Whether an adapter name is one of the bare reference servers (`reference-server.mjs`, route `/api/verify`). */
+export const isReferenceServer = (adapter) => adapter === REFERENCE || adapter === REFERENCE_WITH_VERIFIER;
 
 /**
  * A server process (`script`, default the bench app on `adapter`) against the emulator; resolves
  * once it reports its URL. `env` adds to its environment.
  */
-export function startServer(entra, adapter, { script = adapter.startsWith(REFERENCE) ? REFERENCE_SERVER : SERVER, env = {} } = {}) {
+export function startServer(entra, adapter, { script = isReferenceServer(adapter) ? REFERENCE_SERVER : SERVER, env = {} } = {}) {
   const child = fork(script, [adapter], {
     env: {
       ...process.env,
@@ -141,7 +143,7 @@ export async function runHttp(entra, pool, { seconds, slices, connections, log }
   const rawSeconds = Math.min(1, seconds / slices);
   try {
     for (const adapter of (process.env.BENCH_HTTP_ADAPTERS ?? `express,fastify,${REFERENCE}`).split(',')) {
-      const reference = adapter.startsWith(REFERENCE);
+      const reference = isReferenceServer(adapter);
       const server = await startServer(entra, adapter);
       try {
         const guarded = reference ? ['/api/verify'] : ['/api/me', '/api/todolist'];

@@ -103,6 +103,11 @@ function downstreamUrl(url: string): URL {
   }
 }
 
+/** A Microsoft Graph path (`/v1.0/me`) on the Graph of the caller's cloud. */
+function graphUrl(graphOrigin: string, path: string): URL {
+  return new URL(`${graphOrigin}${path}`);
+}
+
 /** How a downstream call gets its token, for log lines. */
 function flowOf(init: AzureDownstreamRequestInit | undefined): string {
   return init?.asApp ? 'client credentials' : 'on-behalf-of';
@@ -228,7 +233,7 @@ export class AzureDownstreamApi implements OnModuleInit {
   async fetch(caller: AzureCaller, url: string, init: AzureDownstreamRequestInit): Promise<Response> {
     const scopes = checkScopes(init?.scopes);
     try {
-      const target = url.startsWith('/') ? new URL(`${await this.graphOrigin(caller)}${url}`) : downstreamUrl(url);
+      const target = url.startsWith('/') ? graphUrl(await this.graphOrigin(caller), url) : downstreamUrl(url);
       return toResponse(await this.exchange(caller, target, init, scopes));
     } catch (failure) {
       throw this.refuse(caller, failure, scopes, flowOf(init));
@@ -255,7 +260,7 @@ export class AzureDownstreamApi implements OnModuleInit {
       body: JSON.stringify({ securityEnabledOnly: true }),
     };
     const path = asApp ? `/v1.0/users/${encodeURIComponent(principal.oid)}/getMemberObjects` : '/v1.0/me/getMemberObjects';
-    const answer = await this.exchange(caller, new URL(`${graph}${path}`), init, init.scopes);
+    const answer = await this.exchange(caller, graphUrl(graph, path), init, init.scopes);
     let value: unknown;
     try {
       value = answer.status === 200 ? (JSON.parse(answer.body.toString('utf8')) as { value?: unknown }).value : undefined;
