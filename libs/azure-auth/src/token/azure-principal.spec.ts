@@ -53,4 +53,11 @@ describe('a principal this module created', () => {
     expect(Object.isFrozen(principal.claims.groups)).toBe(true);
     expect(Object.isFrozen((principal.claims as unknown as { xms: { nested: string[] } }).xms.nested)).toBe(true);
   });
+
+  it('freezes objects inside arrays, and arrays inside those', () => {
+    const principal = createPrincipal({ ...claims(), xms_list: [{ ids: ['a'] }, 'b'] } as AzureAccessTokenClaims, 't', '2.0', workforce);
+    const [first] = (principal.claims as unknown as { xms_list: [{ ids: string[] }] }).xms_list;
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first.ids)).toBe(true);
+  });
 });

@@ -68,13 +68,19 @@ export function isGuest(claims: AzureAccessTokenClaims, customAuthority = false)
 }
 
 /** Freezes claims to the last nested value (JSON holds objects, arrays and primitives only). */
-function deepFreeze<T extends object>(value: T): T {
+function deepFreeze(value: object): void {
   Object.freeze(value);
-  // Object.values rather than for...in: one native call, and no prototype chain walked.
-  for (const member of Object.values(value)) {
-    if (typeof member === 'object' && member !== null) deepFreeze(member as object);
+  // An array by index (Object.values would copy it first); an object by Object.values rather than
+  // for...in: one native call, and no prototype chain walked.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) freezeMember(value[i]);
+  } else {
+    for (const member of Object.values(value)) freezeMember(member);
   }
-  return value;
+}
+
+function freezeMember(member: unknown): void {
+  if (typeof member === 'object' && member !== null) deepFreeze(member);
 }
 
 /** One frozen empty list for every caller without scopes, roles, groups or directory roles. */
