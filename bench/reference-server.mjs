@@ -12,12 +12,13 @@
  * `node:http+verifier`, as for `http-server.mjs`).
  *
  * `BENCH_REFERENCE_TIMING=1`: each token's check (the raw RSA check with its header's `kid`, or the
- * module's `verify`) is timed where it runs, and so are checks run back to back in short bursts
- * among the requests (`checkTimer`); when told to stop, the server prints both medians to stderr:
- * what a check costs within a loaded server's requests against what it costs in a loop.
+ * module's verification of a new token) is timed where it runs, and so are checks run back to back
+ * in short bursts among the requests (`check-timer.mjs`); when told to stop, the server prints both
+ * medians to stderr.
  */
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { createServer } from 'node:http';
+import { checkTimer, timeNewTokens } from './check-timer.mjs';
 
 const metadataUrl = `${process.env.BENCH_AUTHORITY_HOST}/${process.env.BENCH_TENANT_ID}/v2.0/.well-known/openid-configuration`;
 const { jwks_uri: jwksUri } = await (await fetch(metadataUrl)).json();
@@ -38,57 +39,6 @@ function verifiedBearer(authorization) {
   }
 }
 
-/**
- * Times checks one by one where they run, and, every `BURST_EVERY` checks, a burst of checks of
- * tokens seen `REPLAY_AGO` checks before, back to back: a tight loop inside the same seconds of
- * the machine (its speed moves about 2× within a minute). Those tokens are older than the module's
- * cache holds (10,000 of the bench's 12,000), so the verifier checks each again; the replay turns
- * a few of the coming requests into cache hits (about 3 %), which this opt-in accepts.
- */
-function checkTimer() {
-  // The tokens for the replays; the timings of a whole run (a run of the bench stays below 2^19 checks).
-  const SIZE = 1 << 15;
-  const TIMINGS = 1 << 19;
-  const BURST_EVERY = 256;
-  const BURST = 8;
-  const REPLAY_AGO = 10_500;
-  const inputs = new Array(SIZE);
-  const inRequest = new Float64Array(TIMINGS);
-  const inLoop = new Float64Array(TIMINGS);
-  let count = 0;
-  let timed = 0;
-  let looped = 0;
-  const medianMicros = (values) => values.slice().sort()[values.length >> 1] * 1000;
-  function burst(check) {
-    for (let i = 0; i < BURST; i++) {
-      const started = performance.now();
-      check(inputs[(count - REPLAY_AGO + i) % SIZE]);
-      // The first check of a burst follows the server's other work; the rest follow a check.
-      if (i > 0 && looped < TIMINGS) inLoop[looped++] = performance.now() - started;
-    }
-  }
-  return {
-    time(check, input) {
-      const started = performance.now();
-      const answer = check(input);
-      // From the first burst on, so that both medians cover the same seconds.
-      if (count >= REPLAY_AGO && timed < TIMINGS) inRequest[timed++] = performance.now() - started;
-      inputs[count % SIZE] = input;
-      count++;
-      if (count % BURST_EVERY === 0 && count > REPLAY_AGO) burst(check);
-      return answer;
-    },
-    report(name) {
-      if (looped === 0) return;
-      const underLoad = medianMicros(inRequest.subarray(0, timed));
-      const inALoop = medianMicros(inLoop.subarray(0, looped));
-      process.stderr.write(
-        `reference timing, ${name}: median ${underLoad.toFixed(2)} µs within a request (${timed} checks), ` +
-          `${inALoop.toFixed(2)} µs back to back (${looped} checks in bursts among them): ${(underLoad / inALoop).toFixed(2)}×\n`,
-      );
-    },
-  };
-}
 const timer = process.env.BENCH_REFERENCE_TIMING === '1' ? checkTimer() : undefined;
 
 /** A Nest application context with the module, and its verifier (metadata loading from the start, keys on the first token, within the warm-up). */
@@ -104,7 +54,7 @@ async function moduleContext() {
   return { context, verifier: context.get(AzureTokenVerifier, { strict: false }) };
 }
 const { context, verifier } = process.argv[2] === 'node:http+verifier' ? await moduleContext() : {};
-const verify = (token) => verifier.verify(token);
+const verify = timer && verifier ? timeNewTokens(verifier, timer) : (token) => verifier.verify(token);
 
 function answer(response, status, body) {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
@@ -118,7 +68,7 @@ function answerCaller(response, authorization) {
   const send = (caller) => answer(response, 200, JSON.stringify({ oid: caller.oid }));
   try {
     const token = authorization.slice(7);
-    const caller = timer ? timer.time(verify, token) : verifier.verify(token);
+    const caller = verify(token);
     if (caller instanceof Promise) caller.then(send, refused);
     else send(caller);
   } catch {
