@@ -18,6 +18,16 @@ export function entraAt(coordinates) {
   return { ...coordinates, v2Issuer: () => coordinates.v2Issuer, v2MetadataUrl: () => coordinates.v2MetadataUrl };
 }
 
+/** The limit's operation: the RS256 signature of a token checked with a ready `KeyObject`, nothing else; throws when invalid. */
+function rawVerify(keyObject) {
+  return (token) => {
+    const dot = token.lastIndexOf('.');
+    const ok = cryptoVerify('sha256', Buffer.from(token.slice(0, dot)), keyObject, Buffer.from(token.slice(dot + 1), 'base64url'));
+    if (!ok) throw new Error('invalid signature');
+    return ok;
+  };
+}
+
 /**
  * The contenders. Each `setup` returns the operation (input) => result|Promise, throwing or
  * rejecting when the token is refused; `inputs` says whether it gets distinct tokens or one
@@ -46,13 +56,7 @@ export function contenders(entra) {
       name: 'raw `crypto.verify` (ready KeyObject) — the limit',
       inputs: 'distinct',
       async setup() {
-        const { keyObject } = await keyMaterial();
-        return (token) => {
-          const dot = token.lastIndexOf('.');
-          const ok = cryptoVerify('sha256', Buffer.from(token.slice(0, dot)), keyObject, Buffer.from(token.slice(dot + 1), 'base64url'));
-          if (!ok) throw new Error('invalid signature');
-          return ok;
-        };
+        return rawVerify((await keyMaterial()).keyObject);
       },
     },
     {
@@ -144,15 +148,39 @@ export function contenders(entra) {
         return passportAuthenticator(strategy);
       },
     },
+    {
+      // Diagnostic: passport's own cost per request, around the limit's check alone.
+      id: 'passport-raw-verify',
+      name: '`passport.authenticate` around raw `crypto.verify`, a strategy doing nothing else (diagnostic)',
+      inputs: 'distinct',
+      takes: 'header',
+      diagnostic: true,
+      async setup() {
+        const check = rawVerify((await keyMaterial()).keyObject);
+        return passportAuthenticator({
+          authenticate(request) {
+            try {
+              check(request.headers.authorization.slice('Bearer '.length));
+            } catch (error) {
+              return this.fail(error);
+            }
+            this.success({ verified: true });
+          },
+        });
+      },
+    },
     ...[
       ['module-distinct', 'strategy via `passport.authenticate`, distinct tokens (cold cache)', 'distinct', 'authenticate'],
       ['module-repeated', 'strategy via `passport.authenticate`, repeated token (warm cache)', 'repeated', 'authenticate'],
       ['guard-distinct', '`AzureAuthGuard.canActivate`, distinct tokens (cold cache)', 'distinct', 'guard'],
       ['guard-repeated', '`AzureAuthGuard.canActivate`, repeated token (warm cache)', 'repeated', 'guard'],
-    ].map(([id, what, inputs, path]) => ({
+      // Diagnostic (run only when named in BENCH_MICRO_ONLY): the strategy without passport.
+      ['module-strategy-alone', "strategy's own `authenticate` with the action functions passport attaches, without passport (diagnostic)", 'distinct', 'strategyAlone', true],
+    ].map(([id, what, inputs, path, diagnostic = false]) => ({
       id,
       name: `**nestjs-azure-auth** ${what}`,
       inputs,
+      diagnostic,
       takes: 'header',
       // The guard answers at once when it needs no fetch, else with a promise: a promise is awaited
       // (or the rows would count verifications they never waited for), an answer at once is not.

@@ -51,6 +51,19 @@ export async function startModulePath(entra, warmHeader, extra = {}) {
     verifier,
     /** Takes an `Authorization` header value. */
     authenticate,
+    /**
+     * The strategy's own `authenticate` without passport: on an object derived from the strategy
+     * with the action functions (`success`, `fail`, `error`) attached, as passport does per
+     * request, but none of passport's middleware. Takes an `Authorization` header value.
+     */
+    strategyAlone: (authorization) =>
+      new Promise((resolve, reject) => {
+        const attempt = Object.create(strategy);
+        attempt.success = resolve;
+        attempt.fail = (challenge) => reject(challenge instanceof Error ? challenge : new Error(`refused: ${JSON.stringify(challenge)}`));
+        attempt.error = reject;
+        attempt.authenticate({ headers: { authorization } });
+      }),
     /** `AzureAuthGuard.canActivate` for `GET /api/me`; rejects when refused. */
     guard: (authorization) => guard.canActivate(new ExecutionContextHost([{ headers: { authorization } }, {}, undefined], BenchController, handler)),
     close: () => context.close(),
