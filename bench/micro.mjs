@@ -109,9 +109,9 @@ export async function runMicro(entra, pool, { rounds, seconds, warmUpSeconds, lo
   let moduleCacheEntries;
   try {
     const only = process.env.BENCH_MICRO_ONLY?.split(',').filter(Boolean);
-    for (const { id, name, inputs, diagnostic } of all) {
-      // A diagnostic row runs only when named.
-      if (diagnostic && !only?.includes(id)) continue;
+    // A diagnostic row runs, and is reported, only when named.
+    const listed = ({ id, diagnostic }) => !diagnostic || only?.includes(id);
+    for (const { id, name, inputs } of all.filter(listed)) {
       if (only && id !== LIMIT && !only.includes(id)) {
         unavailable.push({ id, name, inputs, reason: 'not selected (BENCH_MICRO_ONLY)' });
         continue;
@@ -147,7 +147,7 @@ export async function runMicro(entra, pool, { rounds, seconds, warmUpSeconds, lo
     }
     // The limit against itself is 1 by definition; every other ratio is the median of its pairs.
     const ratioOf = (contender, field) => (contender === limit ? 1 : median(contender.ratios.map((ratio) => ratio[field])));
-    const rows = all.filter(({ id, diagnostic }) => !diagnostic || only?.includes(id)).map(({ id, name, inputs }) => {
+    const rows = all.filter(listed).map(({ id, name, inputs }) => {
       const measured = measuredContenders.find((c) => c.id === id);
       if (!measured) return { id, name, inputs, opsPerSec: null, ratio: null, reason: unavailable.find((u) => u.id === id)?.reason };
       const opsPerSec = median(measured.samples.map((sample) => sample.cpu));
