@@ -10,6 +10,11 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import { AzureAdStrategy, AzureAuthGuard, AzureTokenVerifier } from 'nestjs-azure-auth';
 import { BenchController, benchModule } from './bench-app.mjs';
 
+/** What a strategy's `fail` was given, as the error a bench operation rejects with. */
+function refusal(challenge) {
+  return challenge instanceof Error ? challenge : new Error(`refused: ${JSON.stringify(challenge)}`);
+}
+
 /**
  * `passport.authenticate(name, { session: false }, callback)` for one strategy, as an app's route
  * middleware (or `AzurePassportAuthGuard`) calls it: by name, from a `Passport` instance of its own
@@ -27,7 +32,7 @@ export function passportAuthenticator(strategy) {
       const request = { headers: { authorization } };
       const middleware = authenticator.authenticate(name, { session: false }, (error, user, info) => {
         if (error) reject(error);
-        else if (!user) reject(info instanceof Error ? info : new Error(`refused: ${JSON.stringify(info)}`));
+        else if (!user) reject(refusal(info));
         else resolve(user);
       });
       middleware(request, {}, reject);
@@ -60,7 +65,7 @@ export async function startModulePath(entra, warmHeader, extra = {}) {
       new Promise((resolve, reject) => {
         const attempt = Object.create(strategy);
         attempt.success = resolve;
-        attempt.fail = (challenge) => reject(challenge instanceof Error ? challenge : new Error(`refused: ${JSON.stringify(challenge)}`));
+        attempt.fail = (challenge) => reject(refusal(challenge));
         attempt.error = reject;
         attempt.authenticate({ headers: { authorization } });
       }),
