@@ -176,6 +176,8 @@ export function contenders(entra) {
       ['guard-repeated', '`AzureAuthGuard.canActivate`, repeated token (warm cache)', 'repeated', 'guard'],
       // Diagnostic (run only when named in BENCH_MICRO_ONLY): the strategy without passport.
       ['module-strategy-alone', "strategy's own `authenticate` with the action functions passport attaches, without passport (diagnostic)", 'distinct', 'strategyAlone', true],
+      // Diagnostic: the strategy's code alone, on one object made once, called directly.
+      ['module-strategy-reused', "strategy's own `authenticate` on one object made once, called directly (diagnostic)", 'distinct', 'strategyReused', true],
     ].map(([id, what, inputs, path, diagnostic = false]) => ({
       id,
       name: `**nestjs-azure-auth** ${what}`,
@@ -184,7 +186,8 @@ export function contenders(entra) {
       takes: 'header',
       // The guard answers at once when it needs no fetch, else with a promise: a promise is awaited
       // (or the rows would count verifications they never waited for), an answer at once is not.
-      answers: path === 'guard' ? 'when-promise' : 'async',
+      // The reused strategy answers at once or throws.
+      answers: path === 'guard' || path === 'strategyReused' ? 'when-promise' : 'async',
       async setup(cleanup, warmHeader) {
         const modulePath = await startModulePath(entra, warmHeader);
         cleanup.push(modulePath.close);

@@ -39,6 +39,23 @@ export function passportAuthenticator(strategy) {
     });
 }
 
+/** See `strategyReused` below. */
+function reusedAttempt(strategy) {
+  const attempt = Object.create(strategy);
+  let user;
+  let refused;
+  attempt.success = (caller) => (user = caller);
+  attempt.fail = (challenge) => (refused = refusal(challenge));
+  attempt.error = (error) => (refused = error);
+  return (authorization) => {
+    user = refused = undefined;
+    attempt.authenticate({ headers: { authorization } });
+    if (refused !== undefined) throw refused;
+    if (user === undefined) throw new Error('the strategy did not answer at once');
+    return user;
+  };
+}
+
 /**
  * Starts the module against the emulator (`authorityHost`, `tenantId`, `clientId`) and waits until
  * its metadata and keys are loaded, by authenticating `warmHeader`.
@@ -69,6 +86,13 @@ export async function startModulePath(entra, warmHeader, extra = {}) {
         attempt.error = reject;
         attempt.authenticate({ headers: { authorization } });
       }),
+    /**
+     * The strategy's own `authenticate`, called directly on one object derived from the strategy
+     * once, whose action functions keep the answer: the strategy's code alone, without the objects
+     * passport makes per request. Answers at once; throws when refused. Takes an `Authorization`
+     * header value.
+     */
+    strategyReused: reusedAttempt(strategy),
     /** `AzureAuthGuard.canActivate` for `GET /api/me`; rejects when refused. */
     guard: (authorization) => guard.canActivate(new ExecutionContextHost([{ headers: { authorization } }, {}, undefined], BenchController, handler)),
     close: () => context.close(),
