@@ -178,6 +178,8 @@ export function contenders(entra) {
       ['module-strategy-alone', "strategy's own `authenticate` with the action functions passport attaches, without passport (diagnostic)", 'distinct', 'strategyAlone', true],
       // Diagnostic: the strategy's code alone, on one object made once, called directly.
       ['module-strategy-reused', "strategy's own `authenticate` on one object made once, called directly (diagnostic)", 'distinct', 'strategyReused', true],
+      // Diagnostic: passport around the module's verifier, without the module's strategy class.
+      ['passport-verifier', '`passport.authenticate` around a plain strategy handing the token to the same verifier (diagnostic)', 'distinct', 'verifierThroughPassport', true],
     ].map(([id, what, inputs, path, diagnostic = false]) => ({
       id,
       name: `**nestjs-azure-auth** ${what}`,

@@ -7,7 +7,7 @@
 import passport from 'passport';
 import { NestFactory } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
-import { AzureAdStrategy, AzureAuthGuard, AzureTokenVerifier } from 'nestjs-azure-auth';
+import { AzureAdStrategy, AzureAuthGuard, AzureTokenVerifier, extractBearerToken } from 'nestjs-azure-auth';
 import { BenchController, benchModule } from './bench-app.mjs';
 
 /** What a strategy's `fail` was given, as the error a bench operation rejects with. */
@@ -93,6 +93,23 @@ export async function startModulePath(entra, warmHeader, extra = {}) {
      * header value.
      */
     strategyReused: reusedAttempt(strategy),
+    /**
+     * `passport.authenticate` (as `authenticate` above) around a plain strategy object that hands
+     * the bearer token to the same verifier and nothing else: passport's cost around the module's
+     * check, without the module's strategy class. Takes an `Authorization` header value.
+     */
+    verifierThroughPassport: passportAuthenticator({
+      authenticate(request) {
+        let caller;
+        try {
+          caller = verifier.verify(extractBearerToken(request));
+        } catch (error) {
+          return this.fail(error);
+        }
+        if (caller instanceof Promise) caller.then((user) => this.success(user), (error) => this.fail(error));
+        else this.success(caller);
+      },
+    }),
     /** `AzureAuthGuard.canActivate` for `GET /api/me`; rejects when refused. */
     guard: (authorization) => guard.canActivate(new ExecutionContextHost([{ headers: { authorization } }, {}, undefined], BenchController, handler)),
     close: () => context.close(),
