@@ -159,6 +159,13 @@ export async function runHttp(entra, pool, { seconds, slices, connections, log }
               // The same route with the bearer header it ignores: what carrying 1.5 KB per request costs.
               scenario(server.url, '/api/open', repeated, 'repeated (ignored)'),
               ...guarded.map((route) => scenario(server.url, route, repeated, 'repeated')),
+              // Diagnostic, on request: /api/me's answer without the guard's check, and the check without that answer.
+              ...(process.env.BENCH_HTTP_DIAGNOSTIC === '1'
+                ? [
+                    scenario(server.url, '/api/me-answer', repeated, "repeated (ignored), /api/me's answer"),
+                    scenario(server.url, '/api/checked', repeated, "repeated, /api/open's answer"),
+                  ]
+                : []),
               ...guarded.map((route) => scenario(server.url, route, pool, 'distinct', distinct)),
             ];
         // JIT and connection warm-up on every scenario, not recorded.
