@@ -2,7 +2,7 @@
  * The benchmark's Nest app, written with Nest's decorators called as plain functions so that the
  * bench runs as JavaScript with no compile step of its own. Routes mirror the sample API:
  * `GET /api/open` (@Public), `GET /api/me` (any valid token), `GET /api/todolist` (@Scopes); and two
- * diagnostic routes, loaded only when `BENCH_HTTP_DIAGNOSTIC=1`: `GET /api/me-answer` (@Public,
+ * diagnostic routes, requested only when `BENCH_HTTP_DIAGNOSTIC=1`: `GET /api/me-answer` (@Public,
  * `/api/me`'s answer) and `GET /api/checked` (any valid token, `/api/open`'s answer).
  */
 import 'reflect-metadata';

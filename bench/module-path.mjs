@@ -39,14 +39,27 @@ export function passportAuthenticator(strategy) {
     });
 }
 
+/**
+ * An object derived from the strategy with the action functions passport attaches per request:
+ * `succeed` gets the caller, `refuse` the error for a failure or an error.
+ */
+function derivedAttempt(strategy, succeed, refuse) {
+  const attempt = Object.create(strategy);
+  attempt.success = succeed;
+  attempt.fail = (challenge) => refuse(refusal(challenge));
+  attempt.error = refuse;
+  return attempt;
+}
+
 /** See `strategyReused` below. */
 function reusedAttempt(strategy) {
-  const attempt = Object.create(strategy);
   let user;
   let refused;
-  attempt.success = (caller) => (user = caller);
-  attempt.fail = (challenge) => (refused = refusal(challenge));
-  attempt.error = (error) => (refused = error);
+  const attempt = derivedAttempt(
+    strategy,
+    (caller) => (user = caller),
+    (error) => (refused = error),
+  );
   return (authorization) => {
     user = refused = undefined;
     attempt.authenticate({ headers: { authorization } });
@@ -79,13 +92,7 @@ export async function startModulePath(entra, warmHeader, extra = {}) {
      * request, but none of passport's middleware. Takes an `Authorization` header value.
      */
     strategyAlone: (authorization) =>
-      new Promise((resolve, reject) => {
-        const attempt = Object.create(strategy);
-        attempt.success = resolve;
-        attempt.fail = (challenge) => reject(refusal(challenge));
-        attempt.error = reject;
-        attempt.authenticate({ headers: { authorization } });
-      }),
+      new Promise((resolve, reject) => derivedAttempt(strategy, resolve, reject).authenticate({ headers: { authorization } })),
     /**
      * The strategy's own `authenticate`, called directly on one object derived from the strategy
      * once, whose action functions keep the answer: the strategy's code alone, without the objects
